@@ -1,0 +1,119 @@
+# nkdigest — build, demo, tests, benchmark, install.
+#
+#   make               build ./nkdigest
+#   make demo          install missing build packages, build, render the sample
+#   make test          install missing test packages, run every test twice:
+#                      a normal build and an AddressSanitizer + UBSan build
+#   make bench         send-rate and memory measurements against smtp-sink
+#   make install PREFIX=/usr/local
+#
+# Objects go to build/<variant>/ (release or asan), so both builds coexist.
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+LDFLAGS ?=
+
+BUILD ?= release
+OUT    = build/$(BUILD)
+
+STD  = -std=c11 -D_GNU_SOURCE
+WARN = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+ifeq ($(CI),true)
+WARN += -Werror
+endif
+ifeq ($(BUILD),asan)
+SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+
+# pkg-config for every library. libetpan's .pc adds a dpkg "-specs=" flag that
+# breaks the link where dpkg's files are missing: filter it out. libunistring
+# ships no .pc file on Debian. Evaluated once, on first use, so that
+# `make demo` can install the packages before anything asks pkg-config.
+PKGS = libetpan libcurl libcjson sqlite3 libxml-2.0 gnutls
+PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
+PKG_LIBS   = $(eval PKG_LIBS := $$(filter-out -specs=%,$$(shell pkg-config --libs $(PKGS))) -lunistring)$(PKG_LIBS)
+TEST_LIBS  = $(eval TEST_LIBS := $$(shell pkg-config --libs cmocka))$(TEST_LIBS)
+
+override CFLAGS  += $(STD) $(WARN) $(SAN) -Idigest -Imail -I$(OUT) $(PKG_CFLAGS)
+override LDFLAGS += $(SAN)
+
+# The program, one file per concern (see README "Where things are").
+DIGEST = xalloc buf err log ini config datetime utf8 html_text wrap collect \
+         fetch article feed feed_jsonfeed feed_wordpress select group \
+         template render subscribers state
+MAIL   = address rfc2047 mime unsubscribe personalise smtp deliver
+CMDS   = cli cmd_render cmd_send cmd_fetch cmd_check cmd_status
+
+LIB_OBJS = $(DIGEST:%=$(OUT)/digest/%.o) $(MAIL:%=$(OUT)/mail/%.o) \
+           $(OUT)/templates_builtin.o
+BIN_OBJS = $(OUT)/digest/main.o $(CMDS:%=$(OUT)/digest/%.o)
+TEMPLATES = templates/subject.txt templates/digest.txt templates/digest.html
+
+UNIT = test_template test_text test_feed test_group test_config test_rfc2047 \
+       test_mime test_subscribers test_datetime
+UNIT_BINS = $(UNIT:%=$(OUT)/tests/%)
+
+.PHONY: all demo test check unit-bins bench install clean deps deps-test
+all: nkdigest
+
+nkdigest: $(OUT)/nkdigest
+ifeq ($(BUILD),release)
+	cp $< $@
+endif
+
+$(OUT)/nkdigest: $(BIN_OBJS) $(OUT)/libnk.a
+	$(CC) $(LDFLAGS) -o $@ $(BIN_OBJS) $(OUT)/libnk.a $(PKG_LIBS)
+
+$(OUT)/libnk.a: $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(OUT)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# The default templates are compiled in, so the binary works from anywhere;
+# `templates = DIR` in the config overrides them file by file.
+$(OUT)/templates_builtin.c: $(TEMPLATES) scripts/embed-templates
+	@mkdir -p $(dir $@)
+	scripts/embed-templates $(TEMPLATES) > $@
+$(OUT)/templates_builtin.o: $(OUT)/templates_builtin.c
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(OUT)/tests/%: tests/unit/%.c $(OUT)/libnk.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(OUT)/libnk.a $(PKG_LIBS) $(TEST_LIBS)
+
+unit-bins: $(OUT)/nkdigest $(UNIT_BINS)
+
+deps:
+	@scripts/install-deps build
+deps-test:
+	@scripts/install-deps test
+
+demo: deps
+	@$(MAKE) --no-print-directory nkdigest
+	./nkdigest -c config/demo.conf render --stdout
+
+# Both builds first, then one run over both, ending in "N passed, N failed".
+test: deps-test
+	@$(MAKE) --no-print-directory BUILD=release unit-bins nkdigest
+	@$(MAKE) --no-print-directory BUILD=asan unit-bins
+	tests/run release asan
+
+check: test
+
+bench: deps-test
+	@$(MAKE) --no-print-directory nkdigest
+	tests/bench/run
+
+install: nkdigest
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 755 nkdigest $(DESTDIR)$(BINDIR)/nkdigest
+
+clean:
+	rm -rf build nkdigest
+
+-include $(shell find build -name '*.d' 2>/dev/null)

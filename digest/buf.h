@@ -1,0 +1,28 @@
+/* buf.h — a growable byte string, always NUL-terminated.
+ *
+ * A zeroed struct buf is an empty buffer: `struct buf b = {0};`. The bytes
+ * belong to the buffer until buf_detach() hands them to the caller. */
+#ifndef NK_BUF_H
+#define NK_BUF_H
+
+#include <stddef.h>
+
+struct buf {
+	char *s;        /* NULL until the first append */
+	size_t len;
+	size_t cap;
+};
+
+void buf_add(struct buf *b, const void *p, size_t n);
+void buf_adds(struct buf *b, const char *s);
+void buf_addc(struct buf *b, char c);
+void buf_printf(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void buf_truncate(struct buf *b, size_t len);
+/* The contents as a string ("" when empty); borrowed. */
+const char *buf_str(const struct buf *b);
+/* Caller frees the result; the buffer is empty afterwards. */
+char *buf_detach(struct buf *b);
+void buf_free(struct buf *b);
+
+#endif

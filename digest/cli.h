@@ -1,0 +1,39 @@
+/* cli.h — what main and the command files (cmd_*.c) share.
+ *
+ * Each command parses its own options and returns an exit code; only main
+ * exits. The helpers here are the wiring every command repeats: find and
+ * load the configuration, pick the next edition's articles. */
+#ifndef NK_CLI_H
+#define NK_CLI_H
+
+#include "article.h"
+#include "config.h"
+#include "err.h"
+#include "state.h"
+
+struct cli {
+	const char *config_path;   /* -c FILE, or NULL to search */
+};
+
+int cmd_render(int argc, char **argv, struct cli *g);
+int cmd_send(int argc, char **argv, struct cli *g);
+int cmd_fetch(int argc, char **argv, struct cli *g);
+int cmd_check(int argc, char **argv, struct cli *g);
+int cmd_status(int argc, char **argv, struct cli *g);
+
+/* Prints e as "nkdigest: message" and returns its code. */
+int cli_fail(const struct nk_err *e);
+
+/* Prints "nkdigest: <command>: <what>" and the command's usage hint on
+ * stderr; returns EX_USAGE. */
+int cli_usage_error(const char *command, const char *what);
+
+/* Finds and loads the configuration and makes its time zone current. */
+int cli_load_config(const struct cli *g, struct config *cfg, struct nk_err *e);
+
+/* Collects every source (or only_file) and chooses the next edition's
+ * articles into chosen (see select.h); st may be a read-only state. */
+int cli_next_edition(const struct config *cfg, struct state *st, const char *only_file,
+                     time_t now, struct article_list *chosen, struct nk_err *e);
+
+#endif

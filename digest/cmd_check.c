@@ -1,0 +1,196 @@
+/* cmd_check.c — `nkdigest check`: is everything in place for `send`? */
+#include "cli.h"
+#include "collect.h"
+#include "feed.h"
+#include "fetch.h"
+#include "group.h"
+#include "render.h"
+#include "smtp.h"
+#include "subscribers.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char usage[] =
+	"usage: nkdigest check [--offline]\n"
+	"\n"
+	"Checks the config, the templates, the secrets, the subscriber list and\n"
+	"the state file; then fetches every source and connects to the SMTP\n"
+	"server (greeting, TLS, login) without sending. Changes nothing.\n"
+	"\n"
+	"  --offline   skip the network checks\n";
+
+struct tally {
+	int first;   /* exit code of the first failure */
+};
+
+static void line(struct tally *t, int rc, const char *what, const struct nk_err *e)
+{
+	if (rc) {
+		printf("FAIL  %s: %s\n", what, e->msg);
+		if (!t->first)
+			t->first = rc;
+	} else {
+		printf("ok    %s\n", what);
+	}
+}
+
+static void check_templates(const struct config *cfg, struct tally *t)
+{
+	struct templates tp;
+	struct nk_err e = {0};
+	int rc = templates_load(cfg, &tp, &e);
+	/* A trial render catches what compiling cannot (a section over a
+	 * per-recipient value). */
+	struct grouping empty = {0};
+	for (size_t i = 0; !rc && i < cfg->ntiers; i++) {
+		struct variant v;
+		if (!(rc = render_variant(cfg, &tp, &empty, 1, 0, (int)i, &v, &e)))
+			variant_free(&v);
+	}
+	templates_free(&tp);
+	line(t, rc, cfg->templates ? cfg->templates : "templates (built-in)", &e);
+}
+
+static void check_secrets(const struct config *cfg, struct tally *t)
+{
+	struct nk_err e = {0};
+	char *s = NULL;
+	bool token = cfg->unsub_url && strstr(cfg->unsub_url, "{{token}}");
+	int rc = config_read_secret(cfg->password_file, "NKDIGEST_SMTP_PASSWORD",
+	                            cfg->smtp_user != NULL, "SMTP password", &s, &e);
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+		s = NULL;
+	}
+	if (!rc)
+		rc = config_read_secret(cfg->unsub_secret_file, "NKDIGEST_UNSUBSCRIBE_SECRET",
+		                        token, "unsubscribe secret", &s, &e);
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+	line(t, rc, "secrets", &e);
+}
+
+static void check_subscribers(const struct config *cfg, struct tally *t)
+{
+	struct nk_err e = {0};
+	struct subscriber_list l;
+	if (!cfg->subscribers) {
+		printf("--    subscribers: no [subscribers] file (needed by send)\n");
+		return;
+	}
+	int rc = subscribers_load(cfg->subscribers, cfg, &l, &e);
+	char what[512];
+	if (!rc) {
+		snprintf(what, sizeof what, "subscribers %s: %zu valid, %zu skipped",
+		         cfg->subscribers, l.n, l.skipped);
+		if (l.n == 0)
+			rc = nk_fail(&e, EX_DATAERR, "no valid subscribers");
+		subscribers_free(&l);
+	} else {
+		snprintf(what, sizeof what, "subscribers %s", cfg->subscribers);
+	}
+	line(t, rc, what, &e);
+}
+
+static void check_sources(const struct config *cfg, struct tally *t)
+{
+	for (size_t i = 0; i < cfg->nsources; i++) {
+		struct nk_err e = {0};
+		struct article_list l = {0};
+		struct buf doc = {0};
+		const struct source_conf *src = &cfg->sources[i];
+		int rc = fetch_source(src, &doc, &e);
+		if (!rc)
+			rc = feed_parse(buf_str(&doc), doc.len, src, src->url, &l, &e);
+		char what[600];
+		snprintf(what, sizeof what, "source %s (%s): %zu usable items", src->name,
+		         src->url, l.n);
+		line(t, rc, rc ? src->name : what, &e);
+		article_list_free(&l);
+		buf_free(&doc);
+	}
+}
+
+static void check_smtp(const struct config *cfg, struct tally *t)
+{
+	struct nk_err e = {0};
+	char *password = NULL, helo[256] = "localhost";
+	if (!cfg->smtp_url) {
+		printf("--    smtp: no [smtp] url (needed by send)\n");
+		return;
+	}
+	int rc = config_read_secret(cfg->password_file, "NKDIGEST_SMTP_PASSWORD",
+	                            cfg->smtp_user != NULL, "SMTP password", &password, &e);
+	if (cfg->helo)
+		snprintf(helo, sizeof helo, "%s", cfg->helo);
+	else
+		gethostname(helo, sizeof helo - 1);
+	struct smtp_params sp = {
+		.url = cfg->smtp_url, .helo = helo, .tls = cfg->tls == SMTP_TLS_REQUIRED,
+		.verify = cfg->tls_verify, .ca_file = cfg->smtp_ca_file,
+		.user = cfg->smtp_user, .password = password, .timeout = cfg->smtp_timeout,
+	};
+	if (!rc)
+		rc = smtp_probe(&sp, &e);
+	if (password) {
+		explicit_bzero(password, strlen(password));
+		free(password);
+	}
+	char what[600];
+	snprintf(what, sizeof what, "smtp %s: connected%s%s", cfg->smtp_url,
+	         sp.tls ? ", TLS verified" : ", without TLS",
+	         cfg->smtp_user ? ", logged in" : "");
+	line(t, rc, rc ? "smtp" : what, &e);
+}
+
+int cmd_check(int argc, char **argv, struct cli *g)
+{
+	static const struct option opts[] = {
+		{ "offline", no_argument, NULL, 'o' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool offline = false;
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': offline = true; break;
+		case 'c': g->config_path = optarg; break;
+		case 'h': fputs(usage, stdout); return 0;
+		case ':': return cli_usage_error("check", "an option needs a value");
+		default: return cli_usage_error("check", "unknown option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("check", "unexpected argument");
+
+	struct nk_err e = {0};
+	struct config cfg;
+	struct tally t = {0};
+	int rc = cli_load_config(g, &cfg, &e);
+	if (rc)
+		return cli_fail(&e);
+	printf("ok    config %s\n", cfg.path);
+	check_templates(&cfg, &t);
+	check_secrets(&cfg, &t);
+	check_subscribers(&cfg, &t);
+	struct state *st = NULL;
+	rc = state_open(cfg.state, STATE_READ, &st, &e);
+	line(&t, rc, "state file", &e);
+	state_close(st);
+	if (!offline) {
+		check_sources(&cfg, &t);
+		check_smtp(&cfg, &t);
+	}
+	config_free(&cfg);
+	return t.first;
+}

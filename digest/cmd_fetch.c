@@ -1,0 +1,63 @@
+/* cmd_fetch.c — `nkdigest fetch`: what the next edition would carry. */
+#include "cli.h"
+#include "datetime.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <time.h>
+
+static const char usage[] =
+	"usage: nkdigest fetch [--source FILE]\n"
+	"\n"
+	"Fetches every source and lists the articles the next edition would\n"
+	"carry, newest first, with their tier. Changes nothing.\n"
+	"\n"
+	"  --source FILE   read this feed file (or - for stdin) instead\n";
+
+int cmd_fetch(int argc, char **argv, struct cli *g)
+{
+	static const struct option opts[] = {
+		{ "source", required_argument, NULL, 'S' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *source = NULL;
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'S': source = optarg; break;
+		case 'c': g->config_path = optarg; break;
+		case 'h': fputs(usage, stdout); return 0;
+		case ':': return cli_usage_error("fetch", "an option needs a value");
+		default: return cli_usage_error("fetch", "unknown option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("fetch", "unexpected argument");
+
+	struct nk_err e = {0};
+	struct config cfg;
+	struct state *st = NULL;
+	struct article_list chosen = {0};
+	int rc = cli_load_config(g, &cfg, &e);
+	if (rc)
+		return cli_fail(&e);
+	rc = state_open(cfg.state, STATE_READ, &st, &e);
+	if (!rc)
+		rc = cli_next_edition(&cfg, st, source, time(NULL), &chosen, &e);
+	for (size_t i = 0; !rc && i < chosen.n; i++) {
+		const struct article *a = &chosen.v[i];
+		char when[64];
+		dt_format(a->published, "%Y-%m-%d %H:%M %Z", when, sizeof when);
+		printf("%s  %-6s  %s\n         %s\n", when, a->tier, a->title, a->url);
+	}
+	if (!rc)
+		printf("%zu new article%s for the next edition\n", chosen.n,
+		       chosen.n == 1 ? "" : "s");
+	article_list_free(&chosen);
+	state_close(st);
+	config_free(&cfg);
+	return rc ? cli_fail(&e) : 0;
+}

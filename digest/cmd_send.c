@@ -1,0 +1,332 @@
+/* cmd_send.c — `nkdigest send`: finish what is unfinished, then deliver the
+ * next edition to every subscriber. */
+#include "address.h"
+#include "buf.h"
+#include "cli.h"
+#include "deliver.h"
+#include "group.h"
+#include "log.h"
+#include "personalise.h"
+#include "render.h"
+#include "smtp.h"
+#include "xalloc.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char usage[] =
+	"usage: nkdigest send [--dry-run] [--to ADDR [--tier TIER]] [--limit N]\n"
+	"\n"
+	"Delivers the next edition: first the rest of any unfinished edition,\n"
+	"then the new articles to every subscriber. Every server reply is\n"
+	"journalled in the state file, so an interrupted send resumes where it\n"
+	"stopped and never mails anyone twice.\n"
+	"\n"
+	"  --dry-run     build every message and list the recipients; send and\n"
+	"                record nothing\n"
+	"  --to ADDR     send one test copy of the next edition to ADDR only;\n"
+	"                record nothing\n"
+	"  --tier TIER   the variant --to sends (default: the highest tier)\n"
+	"  --limit N     hand over at most N messages in this run; the rest stay\n"
+	"                pending for the next run (exit 75)\n"
+	"\n"
+	"Exit status: 0 all delivered (or nothing new), 75 some deferred or left\n"
+	"pending, 69 source or SMTP server unavailable, 65 bad feed or list,\n"
+	"78 configuration error.\n";
+
+struct send_ctx {
+	struct config cfg;
+	struct templates t;
+	struct state *st;
+	char *password;
+	char *secret;
+	char helo[256];
+	struct smtp_params sp;
+};
+
+static void wipe(char **s)
+{
+	if (*s) {
+		explicit_bzero(*s, strlen(*s));
+		free(*s);
+		*s = NULL;
+	}
+}
+
+static int prepare(struct send_ctx *x, struct cli *g, enum state_mode mode,
+                   struct nk_err *e)
+{
+	int rc;
+	if ((rc = cli_load_config(g, &x->cfg, e)))
+		return rc;
+	bool token = x->cfg.unsub_url && strstr(x->cfg.unsub_url, "{{token}}");
+	if ((rc = config_check_send(&x->cfg, e)) ||
+	    (rc = templates_load(&x->cfg, &x->t, e)) ||
+	    (rc = config_read_secret(x->cfg.password_file, "NKDIGEST_SMTP_PASSWORD",
+	                             x->cfg.smtp_user != NULL, "SMTP password",
+	                             &x->password, e)) ||
+	    (rc = config_read_secret(x->cfg.unsub_secret_file, "NKDIGEST_UNSUBSCRIBE_SECRET",
+	                             token, "unsubscribe secret ([unsubscribe] secret_file)",
+	                             &x->secret, e)) ||
+	    (rc = state_open(x->cfg.state, mode, &x->st, e)))
+		return rc;
+	if (x->cfg.helo)
+		snprintf(x->helo, sizeof x->helo, "%s", x->cfg.helo);
+	else if (gethostname(x->helo, sizeof x->helo - 1) != 0 || !x->helo[0])
+		snprintf(x->helo, sizeof x->helo, "localhost");
+	x->sp = (struct smtp_params){
+		.url = x->cfg.smtp_url,
+		.helo = x->helo,
+		.tls = x->cfg.tls == SMTP_TLS_REQUIRED,
+		.verify = x->cfg.tls_verify,
+		.ca_file = x->cfg.smtp_ca_file,
+		.user = x->cfg.smtp_user,
+		.password = x->password,
+		.timeout = x->cfg.smtp_timeout,
+	};
+	return 0;
+}
+
+static void finish(struct send_ctx *x)
+{
+	state_close(x->st);
+	templates_free(&x->t);
+	wipe(&x->password);
+	wipe(&x->secret);
+	config_free(&x->cfg);
+}
+
+static void report(int64_t id, const struct deliver_stats *s)
+{
+	log_info("edition %lld: %ld sent, %ld deferred, %ld failed, %ld suppressed, "
+	         "%ld pending", (long long)id, s->count[DELIVERY_SENT],
+	         s->count[DELIVERY_DEFERRED], s->count[DELIVERY_FAILED],
+	         s->count[DELIVERY_SUPPRESSED], s->count[DELIVERY_PENDING]);
+}
+
+/* Delivers edition id; folds its outcome into *worst (the exit code). */
+static int deliver_one(struct send_ctx *x, int64_t id, const struct deliver_opts *o,
+                       int *worst, struct nk_err *e)
+{
+	struct deliver_stats s;
+	int rc = deliver_edition(&x->cfg, x->st, id, &x->t, &x->sp, x->secret, o, &s, e);
+	if (rc)
+		return rc;
+	report(id, &s);
+	if (s.count[DELIVERY_DEFERRED] || s.count[DELIVERY_PENDING])
+		*worst = EX_TEMPFAIL;
+	return 0;
+}
+
+/* Renders the next edition for --dry-run and --to. */
+static int next_variants(struct send_ctx *x, struct article_list *chosen,
+                         struct grouping *gr, struct variant *v, time_t now,
+                         struct nk_err *e)
+{
+	int rc = cli_next_edition(&x->cfg, x->st, NULL, now, chosen, e);
+	if (rc || chosen->n == 0)
+		return rc;
+	group_articles(chosen, &x->cfg, gr);
+	int64_t id = state_next_id(x->st);
+	for (size_t i = 0; i < x->cfg.ntiers && !rc; i++)
+		rc = render_variant(&x->cfg, &x->t, gr, id, now, (int)i, &v[i], e);
+	return rc;
+}
+
+static int dry_run(struct send_ctx *x, struct nk_err *e)
+{
+	time_t now = time(NULL);
+	struct article_list chosen = {0};
+	struct grouping gr = {0};
+	struct variant *v = xcalloc(x->cfg.ntiers, sizeof *v);
+	struct subscriber_list subs = {0};
+	int64_t *open = NULL;
+	size_t nopen = 0;
+	int rc = state_open_editions(x->st, &open, &nopen, e);
+	if (!rc && nopen)
+		log_info("%zu unfinished edition(s) would be resumed first", nopen);
+	if (!rc)
+		rc = next_variants(x, &chosen, &gr, v, now, e);
+	if (!rc && chosen.n == 0)
+		log_info("nothing new: no articles since the last edition");
+	if (!rc && chosen.n > 0)
+		rc = subscribers_load(x->cfg.subscribers, &x->cfg, &subs, e);
+	long would = 0;
+	for (size_t i = 0; !rc && chosen.n > 0 && i < subs.n; i++) {
+		const struct subscriber *s = &subs.v[i];
+		if (state_suppressed(x->st, s->email)) {
+			printf("suppressed  %s\n", s->email);
+			continue;
+		}
+		struct buf msg = {0};
+		struct recipient r = { s->email, s->name };
+		int tier = config_tier_index(&x->cfg, s->tier);
+		rc = personalise_message(&x->cfg, &v[tier], state_next_id(x->st), now, &r,
+		                         x->secret, &msg, e);
+		if (!rc)
+			printf("would send  %s  %s  %zu bytes\n", s->email, s->tier, msg.len);
+		buf_free(&msg);
+		would++;
+	}
+	if (!rc && chosen.n > 0)
+		log_info("dry run: %zu articles, %ld messages, nothing sent", chosen.n, would);
+	subscribers_free(&subs);
+	for (size_t i = 0; i < x->cfg.ntiers; i++)
+		variant_free(&v[i]);
+	free(v);
+	free(open);
+	group_free(&gr);
+	article_list_free(&chosen);
+	return rc;
+}
+
+static int test_copy(struct send_ctx *x, const char *to, const char *tier_name,
+                     struct nk_err *e)
+{
+	time_t now = time(NULL);
+	int tier = (int)x->cfg.ntiers - 1;
+	if (tier_name && (tier = config_tier_index(&x->cfg, tier_name)) < 0)
+		return nk_fail(e, EX_USAGE, "send: unknown tier '%s'", tier_name);
+	char why[160];
+	if (!address_valid(to, why, sizeof why))
+		return nk_fail(e, EX_USAGE, "send: --to '%s': %s", to, why);
+	struct article_list chosen = {0};
+	struct grouping gr = {0};
+	struct variant *v = xcalloc(x->cfg.ntiers, sizeof *v);
+	struct buf msg = {0};
+	struct smtp_pool *pool = NULL;
+	int rc = next_variants(x, &chosen, &gr, v, now, e);
+	if (!rc && chosen.n == 0)
+		log_info("nothing new: no articles since the last edition; no test copy sent");
+	if (!rc && chosen.n > 0) {
+		struct recipient r = { to, "" };
+		rc = personalise_message(&x->cfg, &v[tier], state_next_id(x->st), now, &r,
+		                         x->secret, &msg, e);
+	}
+	if (!rc && chosen.n > 0)
+		rc = smtp_pool_new(&x->sp, 1, &pool, e);
+	if (!rc && chosen.n > 0) {
+		struct smtp_result res;
+		smtp_submit(pool, x->cfg.envelope_from, to, msg.s, msg.len, NULL);
+		while (smtp_pool_wait(pool, 1000, &res, 1) == 0)
+			;
+		if (res.outcome == SMTP_SENT)
+			log_info("test copy (%s) sent to %s: %s", x->cfg.tiers[tier].name, to,
+			         res.reply);
+		else
+			rc = nk_fail(e, res.outcome == SMTP_TEMP ? EX_TEMPFAIL
+			             : res.exit_code ? res.exit_code : EX_UNAVAILABLE,
+			             "%s: test copy to %s not sent: %s", x->cfg.smtp_url, to,
+			             res.reply);
+	}
+	smtp_pool_free(pool);
+	buf_free(&msg);
+	for (size_t i = 0; i < x->cfg.ntiers; i++)
+		variant_free(&v[i]);
+	free(v);
+	group_free(&gr);
+	article_list_free(&chosen);
+	return rc;
+}
+
+static int send_all(struct send_ctx *x, long limit, struct nk_err *e)
+{
+	int worst = 0, rc;
+	long budget = limit;
+	struct deliver_opts o = { limit, &budget };
+	int64_t *open = NULL, id;
+	size_t nopen = 0;
+	if ((rc = state_open_editions(x->st, &open, &nopen, e)))
+		return rc;
+	for (size_t i = 0; i < nopen && !rc; i++) {
+		log_info("resuming edition %lld", (long long)open[i]);
+		rc = deliver_one(x, open[i], &o, &worst, e);
+	}
+	free(open);
+	if (rc)
+		return rc;
+
+	time_t now = time(NULL);
+	struct article_list chosen = {0};
+	struct subscriber_list subs = {0};
+	rc = cli_next_edition(&x->cfg, x->st, NULL, now, &chosen, e);
+	if (!rc && chosen.n == 0) {
+		if (nopen == 0)
+			log_info("nothing new: no articles since the last edition");
+		goto done;
+	}
+	if (!rc)
+		rc = subscribers_load(x->cfg.subscribers, &x->cfg, &subs, e);
+	if (!rc && subs.n == 0)
+		rc = nk_fail(e, EX_DATAERR, "%s: no valid subscribers%s; nothing sent",
+		             x->cfg.subscribers, subs.skipped ? " (see the warnings above)" : "");
+	if (!rc)
+		rc = state_edition_create(x->st, &chosen, &subs, now, &id, e);
+	if (!rc) {
+		log_info("edition %lld: %zu articles for %zu subscribers", (long long)id,
+		         chosen.n, subs.n);
+		rc = deliver_one(x, id, &o, &worst, e);
+	}
+done:
+	subscribers_free(&subs);
+	article_list_free(&chosen);
+	return rc ? rc : worst;
+}
+
+int cmd_send(int argc, char **argv, struct cli *g)
+{
+	static const struct option opts[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "to", required_argument, NULL, 'T' },
+		{ "tier", required_argument, NULL, 't' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool dry = false;
+	const char *to = NULL, *tier = NULL;
+	long limit = 0;
+	char *end;
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:hn", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n': dry = true; break;
+		case 'T': to = optarg; break;
+		case 't': tier = optarg; break;
+		case 'l':
+			limit = strtol(optarg, &end, 10);
+			if (*end || end == optarg || limit < 1)
+				return cli_usage_error("send", "--limit needs a whole number above 0");
+			break;
+		case 'c': g->config_path = optarg; break;
+		case 'h': fputs(usage, stdout); return 0;
+		case ':': return cli_usage_error("send", "an option needs a value");
+		default: return cli_usage_error("send", "unknown option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("send", "unexpected argument");
+	if (dry && to)
+		return cli_usage_error("send", "--dry-run and --to do not go together");
+	if (tier && !to)
+		return cli_usage_error("send", "--tier only goes with --to");
+
+	struct nk_err e = {0};
+	struct send_ctx x = {0};
+	int rc = prepare(&x, g, dry || to ? STATE_READ : STATE_WRITE, &e);
+	if (!rc)
+		rc = dry ? dry_run(&x, &e) : to ? test_copy(&x, to, tier, &e)
+		         : send_all(&x, limit, &e);
+	finish(&x);
+	if (rc == EX_TEMPFAIL && !e.code) {
+		log_info("some deliveries are deferred or pending: run send again later");
+		return rc;
+	}
+	return rc ? cli_fail(&e) : 0;
+}

@@ -1,0 +1,124 @@
+/* config.h — nkdigest's configuration: where it is found, what it holds.
+ *
+ * The file is INI (see ini.h and the README's configuration section). Every
+ * value is checked while loading, so a typo is reported with file and line
+ * before anything is fetched or sent. Relative paths in the file resolve
+ * against the file's own directory. */
+#ifndef NK_CONFIG_H
+#define NK_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+
+enum feed_format { FEED_AUTO, FEED_JSONFEED, FEED_WORDPRESS };
+enum teasers { TEASERS_SHOW, TEASERS_HIDE };
+enum smtp_tls { SMTP_TLS_REQUIRED, SMTP_TLS_NONE };
+
+struct tier_conf {
+	char *name;          /* "free", "pro": as listed in [digest] tiers */
+	char *label;         /* section heading and badge: "NK PRO" (default: name) */
+	char *upgrade_url;   /* where teasers of this tier point; may be NULL */
+};
+
+/* "tag:NK PRO" or "url:/pro/": an item matching it gets `tier`. */
+enum rule_kind { RULE_TAG, RULE_URL };
+struct tier_rule {
+	char *tier;
+	enum rule_kind kind;
+	char *value;
+};
+
+struct source_conf {
+	char *name;              /* the quoted part of [source "name"] */
+	char *url;               /* http(s)://, file://, a path (resolved), or "-" */
+	enum feed_format format;
+	char *tier;              /* default tier of the source's items */
+	struct tier_rule *rules; /* checked in order; first match wins */
+	size_t nrules;
+	char *ca_file;           /* extra CA bundle for https; may be NULL */
+	bool tls_verify;
+	long timeout;            /* seconds for the whole fetch */
+	size_t max_bytes;        /* larger feeds are refused */
+};
+
+struct config {
+	char *path;              /* the file read */
+	char *dir;               /* its directory */
+
+	/* [digest] */
+	char *title;
+	char *timezone;          /* IANA name, checked to exist */
+	long max_age;            /* seconds; 0 = no limit */
+	int max_articles;
+	struct tier_conf *tiers; /* render order, lowest (free) first */
+	size_t ntiers;
+	enum teasers teasers;    /* pro_teasers */
+	char *templates;         /* directory overriding built-in templates, or NULL */
+	char *state;             /* SQLite file */
+	int text_width;          /* plain-text wrap column */
+	char *default_name;      /* greeting name for subscribers without one */
+
+	struct source_conf *sources;
+	size_t nsources;
+
+	/* [smtp] */
+	char *smtp_url;
+	enum smtp_tls tls;
+	bool tls_verify;
+	char *smtp_ca_file;
+	char *smtp_user;
+	char *password_file;
+	char *from;              /* "Name <addr>" as written */
+	char *from_name;         /* parsed from `from` */
+	char *from_addr;
+	char *envelope_from;     /* MAIL FROM; defaults to from_addr */
+	char *helo;              /* EHLO name; NULL = this host's name */
+	int connections;
+	double rate;             /* messages per second; 0 = no limit */
+	long smtp_timeout;       /* seconds per message */
+	int retries;             /* extra rounds for deferred mail in one run */
+	long retry_wait;         /* seconds before the first extra round; doubles */
+	long retry_for;          /* deferred mail older than this becomes failed */
+	int bounce_limit;        /* hard bounces before an address is suppressed */
+
+	/* [subscribers] */
+	char *subscribers;
+
+	/* [unsubscribe] */
+	char *unsub_url;         /* may contain {{token}} and {{email}} */
+	char *unsub_mailto;
+	char *unsub_secret_file;
+};
+
+/* Picks the config file: explicit (from -c) if not NULL, else
+ * $NKDIGEST_CONFIG, $XDG_CONFIG_HOME/nkdigest/nkdigest.conf (or
+ * ~/.config/…), /etc/nkdigest/nkdigest.conf. Returns a path the caller
+ * frees, or NULL with EX_CONFIG in e listing what was tried. */
+char *config_find(const char *explicit_path, struct nk_err *e);
+
+/* Reads and checks path into cfg. Returns 0 or EX_CONFIG with
+ * "path:line: what" in e. On error cfg is left empty. */
+int config_load(const char *path, struct config *cfg, struct nk_err *e);
+
+/* What `send` needs beyond `render`: an SMTP server, a sender, a
+ * subscriber list and a way to unsubscribe. EX_CONFIG naming the missing
+ * key. */
+int config_check_send(const struct config *cfg, struct nk_err *e);
+
+/* The tier's position in render order, or -1 when unknown. */
+int config_tier_index(const struct config *cfg, const char *name);
+
+/* Reads a secret from a file that must not be readable by group or others
+ * (like ssh's keys) or, when path is NULL, from the environment variable
+ * env. Trailing newlines are dropped. Returns 0 and a string the caller
+ * wipes (explicit_bzero) and frees; EX_CONFIG when the file is missing, too
+ * open or empty; EX_CONFIG when neither is set and required. *out is NULL
+ * when nothing is configured and !required. */
+int config_read_secret(const char *path, const char *env, bool required,
+                       const char *what, char **out, struct nk_err *e);
+
+void config_free(struct config *cfg);
+
+#endif

@@ -1,0 +1,107 @@
+/* main.c — nkdigest's entry point: global options, then one command. */
+#include "cli.h"
+#include "log.h"
+#include "version.h"
+
+#include <curl/curl.h>
+#include <getopt.h>
+#include <libxml/parser.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char usage[] =
+	"usage: nkdigest [-c FILE] [-v | -q] COMMAND [OPTIONS]\n"
+	"       nkdigest --help | --version\n"
+	"\n"
+	"Turns a news site's feed into a daily email digest, one personalised\n"
+	"copy per subscriber, grouped by date and subscription tier.\n"
+	"\n"
+	"Commands:\n"
+	"  render   build the next edition and print it; changes nothing\n"
+	"  send     deliver the next edition (after finishing an unfinished one)\n"
+	"  fetch    fetch the sources and list what the next edition would carry\n"
+	"  check    check the config, templates and subscriber list\n"
+	"  status   show the last editions and their deliveries\n"
+	"\n"
+	"Options:\n"
+	"  -c, --config FILE  config file (default: $NKDIGEST_CONFIG,\n"
+	"                     $XDG_CONFIG_HOME/nkdigest/nkdigest.conf,\n"
+	"                     /etc/nkdigest/nkdigest.conf)\n"
+	"  -v, --verbose      say more\n"
+	"  -q, --quiet        only warnings and errors\n"
+	"  -h, --help         this text ('nkdigest COMMAND --help' for a command)\n"
+	"  -V, --version      print the version\n"
+	"\n"
+	"Exit status: 0 done (also \"nothing new\"), 64 usage, 65 bad data,\n"
+	"66 missing input, 69 source or server unavailable, 75 deliveries\n"
+	"deferred (run again later), 78 configuration error.\n";
+
+static const struct {
+	const char *name;
+	int (*run)(int, char **, struct cli *);
+} commands[] = {
+	{ "render", cmd_render },
+	{ "send", cmd_send },
+	{ "fetch", cmd_fetch },
+	{ "check", cmd_check },
+	{ "status", cmd_status },
+};
+
+static int run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli g = {0};
+	int c;
+	opterr = 0;
+	/* '+': stop at the command name; its options are its own. */
+	while ((c = getopt_long(argc, argv, "+:c:vqhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': g.config_path = optarg; break;
+		case 'v': log_set_level(LOG_VERBOSE); break;
+		case 'q': log_set_level(LOG_QUIET); break;
+		case 'h': fputs(usage, stdout); return 0;
+		case 'V': printf("nkdigest %s\n", NKDIGEST_VERSION); return 0;
+		case ':':
+			fprintf(stderr, "nkdigest: option %s needs a value\n\n%s",
+			        argv[optind - 1], usage);
+			return EX_USAGE;
+		default:
+			fprintf(stderr, "nkdigest: unknown option '%s'\n\n%s",
+			        argv[optind - 1], usage);
+			return EX_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "nkdigest: no command given\n\n%s", usage);
+		return EX_USAGE;
+	}
+	const char *name = argv[optind];
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (!strcmp(commands[i].name, name)) {
+			/* The command sees argv from its own name on. */
+			optind++;
+			int cargc = argc - optind + 1;
+			char **cargv = argv + optind - 1;
+			optind = 0;   /* 0: glibc fully resets getopt for the command */
+			return commands[i].run(cargc, cargv, &g);
+		}
+	fprintf(stderr, "nkdigest: unknown command '%s'\n\n%s", name, usage);
+	return EX_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	xmlInitParser();
+	int rc = run(argc, argv);
+	xmlCleanupParser();
+	curl_global_cleanup();
+	return rc;
+}

@@ -1,0 +1,114 @@
+/* state.h — what nkdigest remembers between runs (one SQLite file).
+ *
+ * Editions: the frozen article list of every digest, and which article
+ * keys they carried (so an article is mailed once). Deliveries: one row per
+ * (edition, recipient), pending → sent | deferred | failed, committed after
+ * every SMTP reply — the journal that lets a crashed send resume without
+ * losing or doubling mail. Suppressions: addresses never mailed again.
+ * The only module that includes sqlite3.h. */
+#ifndef NK_STATE_H
+#define NK_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "article.h"
+#include "err.h"
+#include "subscribers.h"
+
+struct state;
+
+enum state_mode {
+	STATE_READ,    /* never creates or changes anything; a missing file reads as empty */
+	STATE_WRITE,   /* creates the file, and holds an exclusive lock until closed */
+};
+
+enum delivery_status {
+	DELIVERY_PENDING,
+	DELIVERY_SENT,
+	DELIVERY_DEFERRED,    /* 4xx, dropped connection, timeout: retried */
+	DELIVERY_FAILED,      /* 5xx or retried for too long: not retried */
+	DELIVERY_SUPPRESSED,  /* on the suppression list when the edition began */
+	DELIVERY_NSTATUS
+};
+
+const char *delivery_status_name(enum delivery_status s);
+
+struct delivery {
+	char *email;
+	char *name;
+	char *tier;
+	enum delivery_status status;
+	int attempts;
+	time_t first_try;    /* 0 when never tried */
+};
+
+struct edition_summary {
+	int64_t id;
+	time_t created;
+	bool done;
+	int narticles;
+	long count[DELIVERY_NSTATUS];
+};
+
+/* Opens path. STATE_WRITE takes a lock beside it (path.lock): a second
+ * writer gets EX_TEMPFAIL at once, naming the lock. Errors: EX_CANTCREAT
+ * or EX_IOERR naming the file, EX_DATAERR when it is not an nkdigest state
+ * file or comes from a newer nkdigest. */
+int state_open(const char *path, enum state_mode mode, struct state **out,
+               struct nk_err *e);
+void state_close(struct state *st);
+
+/* Whether an earlier edition carried key. Shaped for select_new(). */
+bool state_seen(void *st, const char *key);
+
+/* Editions still delivering (open), oldest first; caller frees *ids. */
+int state_open_editions(struct state *st, int64_t **ids, size_t *n, struct nk_err *e);
+
+/* Records a new open edition in one transaction: its articles (frozen),
+ * their keys, and a pending delivery for every subscriber (suppressed ones
+ * recorded as such). */
+int state_edition_create(struct state *st, const struct article_list *articles,
+                         const struct subscriber_list *subs, time_t now,
+                         int64_t *id, struct nk_err *e);
+
+/* The frozen articles of edition id, in the order they were chosen. */
+int state_edition_articles(struct state *st, int64_t id, struct article_list *out,
+                           time_t *created, struct nk_err *e);
+
+/* The deliveries of edition id still to do (pending or deferred); caller
+ * frees with state_deliveries_free(). */
+int state_todo(struct state *st, int64_t id, struct delivery **v, size_t *n,
+               struct nk_err *e);
+void state_deliveries_free(struct delivery *v, size_t n);
+
+/* Journals one SMTP outcome (committed before returning). code and reply
+ * are the server's (0 / NULL when there was none). */
+int state_record(struct state *st, int64_t id, const char *email,
+                 enum delivery_status status, int code, const char *reply,
+                 time_t now, struct nk_err *e);
+
+/* Marks edition id done when nothing is pending or deferred; *done says
+ * whether it is. */
+int state_edition_finish(struct state *st, int64_t id, time_t now, bool *done,
+                         struct nk_err *e);
+
+/* How many deliveries of edition id are in each status. */
+int state_counts(struct state *st, int64_t id, long count[DELIVERY_NSTATUS],
+                 struct nk_err *e);
+
+/* The id the next edition will get (for previews). */
+int64_t state_next_id(struct state *st);
+
+bool state_suppressed(struct state *st, const char *email);
+int state_suppress(struct state *st, const char *email, const char *reason,
+                   time_t now, struct nk_err *e);
+/* Hard bounces (failed deliveries) recorded for email, over all editions. */
+int state_bounces(struct state *st, const char *email);
+
+/* The newest editions, newest first, at most max; caller frees *v. */
+int state_summaries(struct state *st, size_t max, struct edition_summary **v,
+                    size_t *n, struct nk_err *e);
+
+#endif

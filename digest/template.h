@@ -1,0 +1,65 @@
+/* template.h — a small Mustache-style template engine.
+ *
+ * Supported: {{name}} (escaped for the template's context), {{{name}}} and
+ * {{&name}} (raw), {{#name}}…{{/name}} (list: once per element; object: once
+ * with it pushed; truthy scalar: once), {{^name}}…{{/name}} (when missing,
+ * false, null, "" or an empty list), {{! comment}}, dotted names (a.b.c),
+ * {{.}} for the current element, and Mustache's "standalone line" rule: a
+ * line holding only a section/close/comment tag and white space leaves no
+ * trace in the output. Names resolve through the context stack from the
+ * innermost element outwards. Partials and delimiter changes are not
+ * supported and are reported as errors.
+ *
+ * Rendering is done once per tier variant; per-recipient values (name,
+ * unsubscribe link) stay open as numbered slots in a `struct skel`, which
+ * skel_fill() completes cheaply for every recipient. */
+#ifndef NK_TEMPLATE_H
+#define NK_TEMPLATE_H
+
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+#include "buf.h"
+#include "err.h"
+
+enum tmpl_escape {
+	TMPL_ESCAPE_NONE,   /* plain text and subjects: values copied as they are */
+	TMPL_ESCAPE_HTML,   /* HTML: & < > " ' escaped in {{name}} and in slots */
+};
+
+struct tmpl;   /* a compiled template */
+struct skel;   /* a rendered template with open per-recipient slots */
+
+/* Compiles text. name is used in error messages ("digest.html:12: …").
+ * On a syntax error returns NULL and fills e (EX_CONFIG) with the name, the
+ * line number and what is wrong. text is copied; caller frees the result
+ * with tmpl_free(). */
+struct tmpl *tmpl_compile(const char *name, const char *text,
+                          enum tmpl_escape esc, struct nk_err *e);
+void tmpl_free(struct tmpl *t);
+
+/* Renders t with data (borrowed). slots is a NULL-terminated list of full
+ * dotted names (e.g. "recipient.name") that are not looked up in data: each
+ * {{…}} or {{{…}}} of such a name becomes slot i (its index in slots) in the
+ * result; a section over a slot name is an error (EX_CONFIG). slots may be
+ * NULL. Strings print as they are, integers without a fraction, other
+ * numbers with %g, true as "true"; false, null and missing names print
+ * nothing. Returns NULL and fills e on error; caller frees with skel_free(). */
+struct skel *tmpl_render(const struct tmpl *t, const cJSON *data,
+                         const char *const *slots, struct nk_err *e);
+
+/* Appends the skeleton to out with slot i replaced by values[i] (escaped as
+ * the template's context demands; a NULL value prints nothing). */
+void skel_fill(const struct skel *s, const char *const *values, struct buf *out);
+
+/* Rewrites every line that holds no slot: fn appends its replacement for
+ * the line (without the line's '\n') to out. Used to wrap plain text. */
+void skel_map_lines(struct skel *s,
+                    void (*fn)(const char *line, size_t len, struct buf *out, void *ud),
+                    void *ud);
+
+/* True when the skeleton has at least one slot (for tests and checks). */
+int skel_has_slots(const struct skel *s);
+void skel_free(struct skel *s);
+
+#endif

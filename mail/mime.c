@@ -1,0 +1,532 @@
+/* mime.c — the digest as RFC 5322 + MIME bytes (see mime.h).
+ * libetpan builds and writes the message; around it we check every header
+ * value, do the RFC 2047 and quoted-printable encoding, and pick Date,
+ * Message-ID and the boundary, where libetpan gets each of them wrong. */
+#include "mime.h"
+#include "address.h"
+#include "rfc2047.h"
+#include "xalloc.h"
+
+#include <libetpan/clist.h>
+#include <libetpan/mailimf_types.h>
+#include <libetpan/mailimf_types_helper.h>
+#include <libetpan/mailmime_types.h>
+#include <libetpan/mailmime_types_helper.h>
+#include <libetpan/mailmime_write_mem.h>
+#include <libetpan/mmapstring.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Longest values accepted; each keeps its header line under the 998-octet
+ * limit even where it cannot be folded. */
+#define MAX_NAME 256
+#define MAX_SUBJECT 1000
+#define MAX_MSGID 250
+#define MAX_LISTID 255
+#define MAX_URL 900
+#define QP_LINE 76
+
+/* libetpan reports allocation failure by returning NULL or an error code;
+ * like xalloc we give up, the only other failures being our own bugs. */
+static void *need(void *p)
+{
+	if (!p) {
+		fputs("nkdigest: out of memory\n", stderr);
+		abort();
+	}
+	return p;
+}
+
+static void must(int r)
+{
+	if (r != MAILIMF_NO_ERROR)
+		need(NULL);
+}
+
+/* ---- validation ---- */
+
+/* Like utf8_valid() in digest/utf8.h, kept here so that this module and its
+ * test link on their own. */
+static bool utf8_ok(const unsigned char *s)
+{
+	while (*s) {
+		unsigned c = *s;
+		size_t n = c < 0x80 ? 0 : c >= 0xc2 && c < 0xe0 ? 1 :
+			   c >= 0xe0 && c < 0xf0 ? 2 : c >= 0xf0 && c < 0xf5 ? 3 :
+			   4;
+		if (n == 4)
+			return false;
+		unsigned cp = n == 0 ? c : n == 1 ? c & 0x1f :
+			      n == 2 ? c & 0x0f : c & 0x07;
+		for (size_t i = 1; i <= n; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (s[i] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		s += n + 1;
+	}
+	return true;
+}
+
+static bool absent(const char *s)
+{
+	return !s || !*s;
+}
+
+/* Control characters first: they are what could add a header. */
+static int check_value(const char *field, const char *v, size_t max,
+		       struct nk_err *e)
+{
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return nk_fail(e, EX_DATAERR, "%s holds control "
+				       "character 0x%02X", field, *p);
+	if (strlen(v) > max)
+		return nk_fail(e, EX_DATAERR, "%s is longer than %zu bytes",
+			       field, max);
+	if (!utf8_ok((const unsigned char *)v))
+		return nk_fail(e, EX_DATAERR, "%s is not valid UTF-8", field);
+	return 0;
+}
+
+static int check_addr(const char *field, const char *v, struct nk_err *e)
+{
+	char why[128];
+	if (absent(v))
+		return nk_fail(e, EX_DATAERR, "%s is missing", field);
+	int rc = check_value(field, v, 254, e);
+	if (rc)
+		return rc;
+	if (!address_valid(v, why, sizeof why))
+		return nk_fail(e, EX_DATAERR, "%s: %s", field, why);
+	return 0;
+}
+
+static bool printable_ascii(const char *s, const char *banned)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f || strchr(banned, *p))
+			return false;
+	return true;
+}
+
+static int check_msgid(const char *v, struct nk_err *e)
+{
+	if (absent(v))
+		return nk_fail(e, EX_DATAERR, "message_id is missing");
+	int rc = check_value("message_id", v, MAX_MSGID, e);
+	if (rc)
+		return rc;
+	const char *at = strchr(v, '@');
+	if (!printable_ascii(v, "<>") || !at || at == v || !at[1] ||
+	    strchr(at + 1, '@'))
+		return nk_fail(e, EX_DATAERR, "message_id must be printable "
+			       "ASCII left@right without <>: \"%s\"", v);
+	return 0;
+}
+
+/* RFC 2919: a dot-atom with at least one dot. Accepted with or without its
+ * angle brackets; *id is set to the bare form, which the caller frees. */
+static int check_list_id(const char *v, char **id, struct nk_err *e)
+{
+	int rc = check_value("list_id", v, MAX_LISTID, e);
+	if (rc)
+		return rc;
+	size_t n = strlen(v);
+	if (n >= 2 && v[0] == '<' && v[n - 1] == '>')
+		*id = xstrndup(v + 1, n - 2);
+	else
+		*id = xstrdup(v);
+	const char *s = *id;
+	bool ok = *s && *s != '.' && s[strlen(s) - 1] != '.' &&
+		  strchr(s, '.') && !strstr(s, "..");
+	for (; ok && *s; s++)
+		ok = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		     (*s >= '0' && *s <= '9') ||
+		     strchr(".!#$%&'*+-/=?^_`{|}~", *s);
+	if (!ok) {
+		free(*id);
+		*id = NULL;
+		return nk_fail(e, EX_DATAERR, "list_id must look like "
+			       "<label.example.org>: \"%s\"", v);
+	}
+	return 0;
+}
+
+static int check_url(const char *v, struct nk_err *e)
+{
+	int rc = check_value("unsubscribe_url", v, MAX_URL, e);
+	if (rc)
+		return rc;
+	size_t scheme = strncasecmp(v, "https://", 8) == 0 ? 8 :
+			strncasecmp(v, "http://", 7) == 0 ? 7 : 0;
+	if (!scheme || !v[scheme] || !printable_ascii(v, "<>\"\\"))
+		return nk_fail(e, EX_DATAERR, "unsubscribe_url must be an "
+			       "http(s) URL without spaces or <>: \"%s\"", v);
+	return 0;
+}
+
+static int check_msg(const struct mime_msg *m, struct nk_err *e)
+{
+	int rc;
+	if ((rc = check_addr("from_addr", m->from_addr, e)) ||
+	    (rc = check_addr("to_addr", m->to_addr, e)))
+		return rc;
+	if (!absent(m->unsubscribe_mailto) &&
+	    (rc = check_addr("unsubscribe_mailto", m->unsubscribe_mailto, e)))
+		return rc;
+	if (!absent(m->from_name) &&
+	    (rc = check_value("from_name", m->from_name, MAX_NAME, e)))
+		return rc;
+	if (!absent(m->to_name) &&
+	    (rc = check_value("to_name", m->to_name, MAX_NAME, e)))
+		return rc;
+	if (!absent(m->list_id_name) &&
+	    (rc = check_value("list_id_name", m->list_id_name, MAX_NAME, e)))
+		return rc;
+	if (!m->subject)
+		return nk_fail(e, EX_DATAERR, "subject is missing");
+	if ((rc = check_value("subject", m->subject, MAX_SUBJECT, e)) ||
+	    (rc = check_msgid(m->message_id, e)))
+		return rc;
+	if (!absent(m->unsubscribe_url) &&
+	    (rc = check_url(m->unsubscribe_url, e)))
+		return rc;
+	if ((!m->text && m->text_len) || (!m->html && m->html_len))
+		return nk_fail(e, EX_SOFTWARE, "mime_build: body is NULL");
+	return 0;
+}
+
+/* ---- encoding ---- */
+
+/* Whether byte i may be written as it is, at output column col. A space or
+ * tab ending a line is encoded (RFC 2045 §6.7(3)); so are "From " and "."
+ * starting a line, which mbox writers and SMTP servers would otherwise
+ * alter (libcurl dot-stuffs too, but an encoded '.' costs nothing). */
+static bool qp_plain(const char *s, size_t n, size_t i, size_t col, bool eol)
+{
+	unsigned char c = (unsigned char)s[i];
+	if (c == ' ' || c == '\t')
+		return !eol;
+	if (c < 33 || c > 126 || c == '=')
+		return false;
+	if (col == 0 && c == '.')
+		return false;
+	return !(col == 0 && i + 5 <= n && !memcmp(s + i, "From ", 5));
+}
+
+static bool is_break(const char *s, size_t n, size_t i)
+{
+	return i < n && (s[i] == '\n' ||
+			 (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n'));
+}
+
+/* Quoted-printable with CRLF line ends and lines of at most 76 characters.
+ * libetpan's own encoder writes a line's trailing space twice (literally and
+ * then as "=20"), changing the text, so the part is handed over encoded. */
+static void qp_encode(const char *s, size_t n, struct buf *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t col = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (is_break(s, n, i)) {
+			if (s[i] == '\r')
+				i++;
+			buf_add(out, "\r\n", 2);
+			col = 0;
+			continue;
+		}
+		bool eol = i + 1 == n || is_break(s, n, i + 1);
+		size_t len = qp_plain(s, n, i, col, eol) ? 1 : 3;
+		/* Room for the '=' of a soft break unless the line ends here. */
+		if (col + len > (eol ? QP_LINE : QP_LINE - 1)) {
+			buf_add(out, "=\r\n", 3);
+			col = 0;
+			len = qp_plain(s, n, i, col, eol) ? 1 : 3;
+		}
+		unsigned char c = (unsigned char)s[i];
+		if (len == 1) {
+			buf_addc(out, (char)c);
+		} else {
+			char e[3] = { '=', hex[c >> 4], hex[c & 15] };
+			buf_add(out, e, 3);
+		}
+		col += len;
+	}
+}
+
+/* "name <addr>", or the bare address when there is no name. */
+static char *mailbox(const char *name, const char *addr)
+{
+	struct buf b = {0};
+	if (!absent(name)) {
+		rfc2047_encode_phrase(name, &b);
+		buf_adds(&b, " <");
+		buf_adds(&b, addr);
+		buf_addc(&b, '>');
+	} else {
+		buf_adds(&b, addr);
+	}
+	return buf_detach(&b);
+}
+
+/* RFC 6068: the address in a mailto: URI, with what URIs reserve escaped. */
+static void mailto_addr(const char *addr, struct buf *out)
+{
+	for (const unsigned char *p = (const unsigned char *)addr; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~!$'()*+,;:@", *p))
+			buf_addc(out, (char)*p);
+		else
+			buf_printf(out, "%%%02X", *p);
+	}
+}
+
+/* FNV-1a: only to vary the boundary between messages, not for secrecy. */
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *u = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ u[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* ---- libetpan ---- */
+
+/* Adds a header libetpan writes as given, folding only at spaces. Takes
+ * copies: libetpan frees both strings with the fields. */
+static void add_custom(struct mailimf_fields *f, const char *name,
+		       const char *value)
+{
+	struct mailimf_field *fld =
+		need(mailimf_field_new_custom(xstrdup(name), xstrdup(value)));
+	must(mailimf_fields_add(f, fld));
+}
+
+static struct mailimf_fields *header_fields(const struct mime_msg *m,
+					    const struct tm *tm,
+					    const char *list_id)
+{
+	struct mailimf_fields *f = need(mailimf_fields_new_empty());
+	struct buf b = {0};
+	char *s;
+
+	/* Written by libetpan as "%+05i" of the zone we give: 0 is "+0000".
+	 * mailimf_fields_add_data() adds one field per call here so the
+	 * headers come out in the order added; it takes over the date and
+	 * the strings. */
+	must(mailimf_fields_add_data(f, need(mailimf_date_time_new(
+		tm->tm_mday, tm->tm_mon + 1, tm->tm_year + 1900, tm->tm_hour,
+		tm->tm_min, tm->tm_sec, 0)), NULL, NULL, NULL, NULL, NULL,
+		NULL, NULL, NULL, NULL, NULL));
+
+	/* From and To go in as prepared text: libetpan's mailbox writer puts
+	 * quotes around any display name that is not plain atoms (breaking our
+	 * encoded-words and quoted strings) and copies CR/LF straight in. */
+	s = mailbox(m->from_name, m->from_addr);
+	add_custom(f, "From", s);
+	free(s);
+	s = mailbox(m->to_name, m->to_addr);
+	add_custom(f, "To", s);
+	free(s);
+
+	rfc2047_encode_text(m->subject, &b);
+	must(mailimf_fields_add_data(f, NULL, NULL, NULL, NULL, NULL, NULL,
+		NULL, NULL, NULL, NULL, buf_detach(&b)));
+	must(mailimf_fields_add_data(f, NULL, NULL, NULL, NULL, NULL, NULL,
+		NULL, xstrdup(m->message_id), NULL, NULL, NULL));
+
+	if (list_id) {
+		if (!absent(m->list_id_name)) {
+			rfc2047_encode_phrase(m->list_id_name, &b);
+			buf_addc(&b, ' ');
+		}
+		buf_printf(&b, "<%s>", list_id);
+		add_custom(f, "List-Id", buf_str(&b));
+		buf_free(&b);
+	}
+
+	bool https = !absent(m->unsubscribe_url) &&
+		     strncasecmp(m->unsubscribe_url, "https://", 8) == 0;
+	if (!absent(m->unsubscribe_url))
+		buf_printf(&b, "<%s>", m->unsubscribe_url);
+	if (!absent(m->unsubscribe_mailto)) {
+		buf_adds(&b, b.len ? ", <mailto:" : "<mailto:");
+		mailto_addr(m->unsubscribe_mailto, &b);
+		buf_adds(&b, "?subject=unsubscribe>");
+	}
+	if (b.len)
+		add_custom(f, "List-Unsubscribe", buf_str(&b));
+	buf_free(&b);
+	/* RFC 8058 one-click applies to an https URI only. */
+	if (https)
+		add_custom(f, "List-Unsubscribe-Post",
+			   "List-Unsubscribe=One-Click");
+	return f;
+}
+
+/* A text part holding qp, already quoted-printable: qp is borrowed and must
+ * outlive the write. */
+static struct mailmime *text_part(const char *type, const struct buf *qp)
+{
+	struct mailmime_content *ct = need(mailmime_content_new_with_str(type));
+	if (!ct->ct_parameters)
+		ct->ct_parameters = need(clist_new());
+	/* Unlike the other constructors this one copies its arguments. */
+	struct mailmime_parameter *cs =
+		need(mailmime_param_new_with_data("charset", "utf-8"));
+	must(clist_append(ct->ct_parameters, cs));
+	struct mailmime_fields *mf = need(mailmime_fields_new_encoding(
+		MAILMIME_MECHANISM_QUOTED_PRINTABLE));
+	struct mailmime *part = need(mailmime_new_empty(ct, mf));
+	part->mm_data.mm_single = need(mailmime_data_new_data(
+		MAILMIME_MECHANISM_QUOTED_PRINTABLE, 1, buf_str(qp), qp->len));
+	return part;
+}
+
+/* libetpan's boundary is time, unseeded random() and pid: predictable, so
+ * a feed could plant it in a body. Ours starts with "=_", which can never
+ * occur in quoted-printable text, so it needs no secrecy. */
+static void set_boundary(struct mailmime *mp, const struct mime_msg *m)
+{
+	uint64_t h = fnv1a(0xcbf29ce484222325ULL, m->message_id,
+			   strlen(m->message_id));
+	h = fnv1a(h, &m->date, sizeof m->date);
+	char *value = xasprintf("=_nkdigest_%016llx", (unsigned long long)h);
+	for (clistiter *it = clist_begin(mp->mm_content_type->ct_parameters);
+	     it; it = clist_next(it)) {
+		struct mailmime_parameter *p = clist_content(it);
+		if (strcasecmp(p->pa_name, "boundary") == 0) {
+			free(p->pa_value);
+			p->pa_value = value;
+			return;
+		}
+	}
+	free(value);
+	need(NULL);
+}
+
+static bool field_name_only(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-'))
+			return false;
+	}
+	return n > 0;
+}
+
+/* libetpan folds before a field's first word when that word would pass
+ * column 72 ("List-Unsubscribe: " CRLF " <https://...>") and writes
+ * "Subject: " for an empty value. Both leave a line ending in white space,
+ * and the fold makes the value start with some, which unstructured fields
+ * keep. So such a fold is joined back and such a space dropped. */
+static void copy_fixed(const char *s, size_t n, struct buf *out)
+{
+	const char *sep = memmem(s, n, "\r\n\r\n", 4);
+	const char *hend = sep ? sep + 2 : s + n;
+	const char *p = s;
+	bool field_start = true;
+	while (p < hend) {
+		const char *eol = memmem(p, (size_t)(hend - p), "\r\n", 2);
+		if (!eol)
+			break;
+		size_t len = (size_t)(eol - p);
+		bool bare = field_start && len >= 2 && p[len - 2] == ':' &&
+			    p[len - 1] == ' ' && field_name_only(p, len - 2);
+		field_start = true;
+		if (bare && eol + 2 < hend && eol[2] == ' ') {
+			buf_add(out, p, len);
+			p = eol + 3;
+			field_start = false;
+		} else if (bare) {
+			buf_add(out, p, len - 1);
+			buf_add(out, "\r\n", 2);
+			p = eol + 2;
+		} else {
+			buf_add(out, p, len + 2);
+			p = eol + 2;
+		}
+	}
+	buf_add(out, p, (size_t)(s + n - p));
+}
+
+/* The whole message must be CRLF lines of at most 998 octets: the last
+ * guard between data and the SMTP stream. */
+static bool wire_ok(const char *s, size_t n)
+{
+	size_t line = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\r') {
+			if (i + 1 >= n || s[i + 1] != '\n')
+				return false;
+			i++;
+			line = 0;
+		} else if (s[i] == '\n' || ++line > 998) {
+			return false;
+		}
+	}
+	return true;
+}
+
+int mime_build(const struct mime_msg *m, struct buf *out, struct nk_err *e)
+{
+	int rc = check_msg(m, e);
+	if (rc)
+		return rc;
+	struct tm tm;
+	if (!gmtime_r(&m->date, &tm) || tm.tm_year < 0 ||
+	    tm.tm_year > 9999 - 1900)
+		return nk_fail(e, EX_DATAERR, "date out of range");
+	char *list_id = NULL;
+	if (!absent(m->list_id) &&
+	    (rc = check_list_id(m->list_id, &list_id, e)))
+		return rc;
+
+	struct buf text = {0}, html = {0};
+	qp_encode(m->text ? m->text : "", m->text_len, &text);
+	qp_encode(m->html ? m->html : "", m->html_len, &html);
+
+	/* mailmime_new_message_data() adds MIME-Version: 1.0, written once
+	 * after the fields. Each mailmime_smart_add_part() hands the part to
+	 * its parent, so freeing msg frees the whole tree and the fields. */
+	struct mailmime *msg = need(mailmime_new_message_data(NULL));
+	mailmime_set_imf_fields(msg, header_fields(m, &tm, list_id));
+	free(list_id);
+	struct mailmime *alt =
+		need(mailmime_multiple_new("multipart/alternative"));
+	set_boundary(alt, m);
+	must(mailmime_smart_add_part(alt, text_part("text/plain", &text)));
+	must(mailmime_smart_add_part(alt, text_part("text/html", &html)));
+	must(mailmime_smart_add_part(msg, alt));
+
+	MMAPString *s = need(mmap_string_new(""));
+	struct buf fixed = {0};
+	int col = 0;
+	int r = mailmime_write_mem(s, &col, msg);
+	if (r == MAILIMF_NO_ERROR)
+		copy_fixed(s->str, s->len, &fixed);
+	if (r != MAILIMF_NO_ERROR)
+		rc = nk_fail(e, EX_SOFTWARE, "libetpan could not write the "
+			     "message (error %d)", r);
+	else if (!wire_ok(buf_str(&fixed), fixed.len))
+		rc = nk_fail(e, EX_SOFTWARE, "message has a bare CR or LF or "
+			     "an over-long line");
+	else
+		buf_add(out, fixed.s, fixed.len);
+	mmap_string_free(s);
+	mailmime_free(msg);
+	buf_free(&fixed);
+	buf_free(&text);
+	buf_free(&html);
+	return rc;
+}

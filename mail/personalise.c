@@ -1,0 +1,113 @@
+/* personalise.c — filling a variant for one subscriber (see personalise.h). */
+#include "personalise.h"
+#include "address.h"
+#include "mime.h"
+#include "unsubscribe.h"
+#include "utf8.h"
+#include "xalloc.h"
+
+#include <ctype.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *personalise_message_id(const struct config *cfg, int64_t edition,
+                             const char *email)
+{
+	char *lower = xstrdup(email);
+	for (char *p = lower; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	unsigned char digest[32];
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, lower, strlen(lower), digest) != 0)
+		abort();
+	free(lower);
+	char hex[17];
+	for (int i = 0; i < 8; i++)
+		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+	return xasprintf("nkdigest.%lld.%s@%s", (long long)edition, hex,
+	                 address_domain(cfg->from_addr ? cfg->from_addr : "digest@localhost"));
+}
+
+/* The slot values for r; the strings in *owned are the caller's to free. */
+struct slots {
+	const char *v[SLOT_COUNT];
+	char *unsub;
+	char *mailto;
+};
+
+static void slots_fill(const struct config *cfg, const struct recipient *r,
+                       const char *secret, struct slots *s)
+{
+	s->unsub = cfg->unsub_url ? unsubscribe_url(cfg->unsub_url, secret, r->email) : NULL;
+	/* Templates that print the link get the mailto when there is no URL. */
+	s->mailto = !s->unsub && cfg->unsub_mailto
+	          ? xasprintf("mailto:%s?subject=unsubscribe", cfg->unsub_mailto) : NULL;
+	s->v[SLOT_NAME] = r->name && *r->name ? r->name : cfg->default_name;
+	s->v[SLOT_EMAIL] = r->email;
+	s->v[SLOT_UNSUBSCRIBE_URL] = s->unsub ? s->unsub : s->mailto;
+}
+
+static void slots_free(struct slots *s)
+{
+	free(s->unsub);
+	free(s->mailto);
+}
+
+void personalise_part(const struct config *cfg, const struct variant *v,
+                      enum personal_part part, const struct recipient *r,
+                      const char *secret, struct buf *out)
+{
+	struct slots s;
+	slots_fill(cfg, r, secret, &s);
+	const struct skel *k = part == PART_SUBJECT ? v->subject
+	                     : part == PART_TEXT ? v->text : v->html;
+	skel_fill(k, s.v, out);
+	slots_free(&s);
+}
+
+int personalise_message(const struct config *cfg, const struct variant *v,
+                        int64_t edition, time_t now, const struct recipient *r,
+                        const char *secret, struct buf *out, struct nk_err *e)
+{
+	struct slots s;
+	slots_fill(cfg, r, secret, &s);
+	struct buf subject = {0}, text = {0}, html = {0};
+	skel_fill(v->subject, s.v, &subject);
+	skel_fill(v->text, s.v, &text);
+	skel_fill(v->html, s.v, &html);
+	/* A subject is one line whatever the template did. */
+	char *subject_line = text_oneline(buf_str(&subject));
+	char *msgid = personalise_message_id(cfg, edition, r->email);
+	const char *from = cfg->from_addr ? cfg->from_addr : "digest@localhost";
+	/* RFC 2919: "<local-part>.<domain>" of the sender names the list. */
+	char *list_id = xasprintf("%.*s.%s", (int)strcspn(from, "@"), from,
+	                          address_domain(from));
+	struct mime_msg m = {
+		.from_name = cfg->from_name,
+		.from_addr = from,
+		.to_name = r->name,
+		.to_addr = r->email,
+		.subject = subject_line,
+		.message_id = msgid,
+		.date = now,
+		.list_id = list_id,
+		.list_id_name = cfg->title,
+		.unsubscribe_url = s.unsub,
+		.unsubscribe_mailto = cfg->unsub_mailto,
+		.text = buf_str(&text),
+		.text_len = text.len,
+		.html = buf_str(&html),
+		.html_len = html.len,
+	};
+	int rc = mime_build(&m, out, e);
+	slots_free(&s);
+	free(subject_line);
+	free(msgid);
+	free(list_id);
+	buf_free(&subject);
+	buf_free(&text);
+	buf_free(&html);
+	return rc;
+}

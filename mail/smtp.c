@@ -1,0 +1,403 @@
+/* smtp.c — SMTP transport over libcurl's multi interface (see smtp.h).
+ *
+ * libcurl speaks the protocol; we classify its results. It hides which
+ * command a reply answered, so a debug callback watches the dialogue: the
+ * verb of each command sent (never its arguments, which can hold AUTH
+ * credentials) and the last reply line received. */
+#include "smtp.h"
+#include "log.h"
+#include "xalloc.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct conn {
+	CURL *h;
+	bool busy;
+	void *tag;
+	struct curl_slist *rcpt;
+	const char *msg;        /* borrowed from the caller */
+	size_t len, off;
+	char cmd[16];           /* verb of the last command sent: MAIL, RCPT, DATA… */
+	char reply[300];        /* last reply line received */
+	/* The first 4xx/5xx reply of the transfer and the command it answered:
+	 * libcurl sends QUIT after a failure, whose "221 Bye" must not hide it. */
+	char fail[300];
+	char fail_cmd[16];
+	bool fail_done;         /* its last line (code + space) has arrived */
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+struct smtp_pool {
+	CURLM *multi;
+	struct conn *conns;
+	int n;
+	size_t active;
+	char *url;
+	struct smtp_params p;
+	struct smtp_result *refused;   /* refused before sending, not yet reported */
+	size_t nrefused, refused_cap;
+};
+
+static bool loopback_host(const char *url)
+{
+	const char *h = strstr(url, "://");
+	h = h ? h + 3 : url;
+	size_t n = strcspn(h, ":/");
+	if (h[0] == '[')
+		return !strncmp(h, "[::1]", 5) && strchr(":/", h[5]);
+	if (n == 9 && !strncmp(h, "localhost", 9))
+		return true;
+	if (strncmp(h, "127.", 4))
+		return false;
+	for (size_t i = 4; i < n; i++)
+		if (!isdigit((unsigned char)h[i]) && h[i] != '.')
+			return false;
+	return true;
+}
+
+static size_t on_read(char *buf, size_t size, size_t n, void *ud)
+{
+	struct conn *c = ud;
+	size_t room = size * n, left = c->len - c->off;
+	size_t take = left < room ? left : room;
+	memcpy(buf, c->msg + c->off, take);
+	c->off += take;
+	return take;
+}
+
+static void keep_line(char *dst, size_t dstlen, const char *src, size_t len)
+{
+	while (len && (src[len - 1] == '\n' || src[len - 1] == '\r'))
+		len--;
+	if (len >= dstlen)
+		len = dstlen - 1;
+	for (size_t i = 0; i < len; i++)
+		dst[i] = isprint((unsigned char)src[i]) ? src[i] : '?';
+	dst[len] = '\0';
+}
+
+static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *ud)
+{
+	(void)h;
+	struct conn *c = ud;
+	if (type == CURLINFO_HEADER_IN) {
+		keep_line(c->reply, sizeof c->reply, data, size);
+		if (!c->fail_done && strcmp(c->cmd, "EHLO") &&
+		    (c->reply[0] == '4' || c->reply[0] == '5') &&
+		    (!c->fail[0] || !strncmp(c->fail, c->reply, 3))) {
+			/* Multi-line replies: keep the last line ("550 …"). */
+			memcpy(c->fail, c->reply, sizeof c->fail);
+			memcpy(c->fail_cmd, c->cmd, sizeof c->fail_cmd);
+			c->fail_done = c->reply[3] != '-';
+		}
+	} else if (type == CURLINFO_HEADER_OUT) {
+		/* Only the verb: "AUTH PLAIN <base64>" must not be kept. */
+		size_t i = 0;
+		while (i < size && i < sizeof c->cmd - 1 && isalpha((unsigned char)data[i])) {
+			c->cmd[i] = (char)toupper((unsigned char)data[i]);
+			i++;
+		}
+		c->cmd[i] = '\0';
+	}
+	return 0;
+}
+
+int smtp_pool_new(const struct smtp_params *p, int connections,
+                  struct smtp_pool **out, struct nk_err *e)
+{
+	*out = NULL;
+	bool implicit = !strncmp(p->url, "smtps://", 8);
+	if (!implicit && strncmp(p->url, "smtp://", 7))
+		return nk_fail(e, EX_CONFIG, "%s: expected smtp:// or smtps://", p->url);
+	if (!p->tls && !loopback_host(p->url))
+		return nk_fail(e, EX_CONFIG, "%s: tls = none is only allowed for a server on "
+		               "this machine (127.0.0.1, ::1, localhost)", p->url);
+	if (!p->tls && implicit)
+		return nk_fail(e, EX_CONFIG, "%s: smtps:// always uses TLS; remove tls = none",
+		               p->url);
+	struct smtp_pool *pool = xcalloc(1, sizeof *pool);
+	pool->p = *p;
+	/* The URL's path is the EHLO name libcurl sends. */
+	const char *host = strstr(p->url, "://") + 3;
+	const char *slash = strchr(host, '/');
+	size_t base = slash ? (size_t)(slash - p->url) : strlen(p->url);
+	pool->url = xasprintf("%.*s/%s", (int)base, p->url, p->helo);
+	pool->multi = curl_multi_init();
+	pool->n = connections;
+	pool->conns = xcalloc((size_t)connections, sizeof *pool->conns);
+	for (int i = 0; i < connections; i++) {
+		struct conn *c = &pool->conns[i];
+		c->h = curl_easy_init();
+		if (!c->h || !pool->multi) {
+			smtp_pool_free(pool);
+			return nk_fail(e, EX_SOFTWARE, "cannot start libcurl");
+		}
+	}
+	curl_multi_setopt(pool->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)connections);
+	if (!p->verify)
+		log_warn("%s: TLS certificate checking is OFF (tls_verify = no): anyone "
+		         "on the path can read and change the mail", p->url);
+	*out = pool;
+	return 0;
+}
+
+void smtp_pool_free(struct smtp_pool *pool)
+{
+	if (!pool)
+		return;
+	for (int i = 0; i < pool->n; i++) {
+		struct conn *c = &pool->conns[i];
+		if (c->busy)
+			curl_multi_remove_handle(pool->multi, c->h);
+		if (c->h)
+			curl_easy_cleanup(c->h);
+		curl_slist_free_all(c->rcpt);
+	}
+	if (pool->multi)
+		curl_multi_cleanup(pool->multi);
+	free(pool->conns);
+	free(pool->refused);
+	free(pool->url);
+	free(pool);
+}
+
+bool smtp_pool_has_room(const struct smtp_pool *pool)
+{
+	return pool->active < (size_t)pool->n;
+}
+
+size_t smtp_pool_active(const struct smtp_pool *pool)
+{
+	return pool->active + pool->nrefused;
+}
+
+static bool path_ok(const char *addr)
+{
+	if (!*addr || strlen(addr) > 254)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)addr; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f || *p == '<' || *p == '>')
+			return false;
+	return true;
+}
+
+static void setup(struct smtp_pool *pool, struct conn *c, const char *from)
+{
+	const struct smtp_params *p = &pool->p;
+	CURL *h = c->h;
+	char *mail_from = xasprintf("<%s>", from);
+	curl_easy_setopt(h, CURLOPT_URL, pool->url);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	curl_easy_setopt(h, CURLOPT_MAIL_FROM, mail_from);   /* libcurl copies it */
+	free(mail_from);
+	curl_easy_setopt(h, CURLOPT_MAIL_RCPT, c->rcpt);
+	curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)c->len);
+	curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+	curl_easy_setopt(h, CURLOPT_READDATA, c);
+	curl_easy_setopt(h, CURLOPT_USE_SSL, p->tls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, p->verify ? 1L : 0L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, p->verify ? 2L : 0L);
+	if (p->ca_file)
+		curl_easy_setopt(h, CURLOPT_CAINFO, p->ca_file);
+	if (p->user) {
+		curl_easy_setopt(h, CURLOPT_USERNAME, p->user);
+		curl_easy_setopt(h, CURLOPT_PASSWORD, p->password ? p->password : "");
+	}
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, p->timeout);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, p->timeout < 30 ? p->timeout : 30L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
+	/* VERBOSE only feeds on_debug; nothing is printed. */
+	curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+	curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
+	curl_easy_setopt(h, CURLOPT_DEBUGDATA, c);
+}
+
+static struct conn *free_conn(struct smtp_pool *pool)
+{
+	for (int i = 0; i < pool->n; i++)
+		if (!pool->conns[i].busy)
+			return &pool->conns[i];
+	return NULL;
+}
+
+void smtp_submit(struct smtp_pool *pool, const char *from, const char *rcpt,
+                 const char *msg, size_t len, void *tag)
+{
+	struct conn *c = free_conn(pool);
+	if (!c)
+		abort();   /* the caller must check smtp_pool_has_room */
+	if (!path_ok(from) || !path_ok(rcpt)) {
+		/* Validated at the edge already; this is the last line of defence
+		 * against SMTP command injection. The result waits in a queue
+		 * for the next smtp_pool_wait. */
+		pool->refused = xgrow(pool->refused, &pool->refused_cap, pool->nrefused + 1,
+		                      sizeof *pool->refused);
+		struct smtp_result *r = &pool->refused[pool->nrefused++];
+		*r = (struct smtp_result){ .tag = tag, .outcome = SMTP_PERM };
+		snprintf(r->reply, sizeof r->reply,
+		         "address refused before sending: not a plain mailbox");
+		return;
+	}
+	c->busy = true;
+	c->tag = tag;
+	c->msg = msg;
+	c->len = len;
+	c->off = 0;
+	c->cmd[0] = c->reply[0] = c->errbuf[0] = c->fail[0] = c->fail_cmd[0] = '\0';
+	c->fail_done = false;
+	curl_slist_free_all(c->rcpt);
+	char *r = xasprintf("<%s>", rcpt);
+	c->rcpt = curl_slist_append(NULL, r);
+	free(r);
+	setup(pool, c, from);
+	curl_multi_add_handle(pool->multi, c->h);
+	pool->active++;
+}
+
+static int reply_code(const char *reply)
+{
+	if (isdigit((unsigned char)reply[0]) && isdigit((unsigned char)reply[1]) &&
+	    isdigit((unsigned char)reply[2]))
+		return (reply[0] - '0') * 100 + (reply[1] - '0') * 10 + (reply[2] - '0');
+	return 0;
+}
+
+static void classify(struct conn *c, CURLcode rc, long code, struct smtp_result *r)
+{
+	r->tag = c->tag;
+	if (rc != CURLE_OK && c->fail[0]) {
+		/* Judge the failure by the reply that caused it. */
+		memcpy(c->reply, c->fail, sizeof c->reply);
+		memcpy(c->cmd, c->fail_cmd, sizeof c->cmd);
+		code = reply_code(c->fail);
+	}
+	r->code = (int)code;
+	if (!r->code)
+		r->code = reply_code(c->reply);
+	if (rc == CURLE_OK) {
+		r->outcome = SMTP_SENT;
+		snprintf(r->reply, sizeof r->reply, "%s", c->reply);
+		return;
+	}
+	const char *why = c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc);
+	if (c->reply[0] && r->code >= 400)
+		snprintf(r->reply, sizeof r->reply, "%.240s (after %.15s)", c->reply,
+		         c->cmd[0] ? c->cmd : "connecting");
+	else
+		snprintf(r->reply, sizeof r->reply, "%s", why);
+
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_USE_SSL_FAILED:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		r->outcome = SMTP_FATAL;
+		r->exit_code = EX_UNAVAILABLE;
+		snprintf(r->reply, sizeof r->reply, "%s", why);
+		return;
+	case CURLE_LOGIN_DENIED:
+		r->outcome = SMTP_FATAL;
+		r->exit_code = EX_CONFIG;
+		return;
+	default:
+		break;
+	}
+	if (r->code >= 500 && !strcmp(c->cmd, "MAIL")) {
+		/* The server refuses our sender: the same for every recipient. */
+		r->outcome = SMTP_FATAL;
+		r->exit_code = EX_UNAVAILABLE;
+	} else if (r->code >= 500 && r->code <= 599 && strcmp(c->cmd, "EHLO") &&
+	           strcmp(c->cmd, "HELO") && c->cmd[0]) {
+		r->outcome = SMTP_PERM;
+	} else if (r->code >= 500 && !c->cmd[0]) {
+		/* 554 as the greeting: this server will not talk to us. */
+		r->outcome = SMTP_FATAL;
+		r->exit_code = EX_UNAVAILABLE;
+	} else {
+		/* 4xx (421 included), a dropped connection, a timeout. */
+		r->outcome = SMTP_TEMP;
+	}
+}
+
+/* Moves finished transfers' results into out. */
+static size_t collect(struct smtp_pool *pool, struct smtp_result *out, size_t max)
+{
+	size_t got = 0;
+	CURLMsg *m;
+	int left;
+	while (got < max && (m = curl_multi_info_read(pool->multi, &left))) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		struct conn *c = NULL;
+		for (int i = 0; i < pool->n && !c; i++)
+			if (pool->conns[i].h == m->easy_handle)
+				c = &pool->conns[i];
+		if (!c)
+			continue;
+		CURLcode rc = m->data.result;
+		long code = 0;
+		curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code);
+		/* Removing the handle keeps its connection in the multi's cache,
+		 * where the next message on this slot finds it. */
+		curl_multi_remove_handle(pool->multi, c->h);
+		classify(c, rc, code, &out[got++]);
+		c->busy = false;
+		c->msg = NULL;
+		pool->active--;
+	}
+	return got;
+}
+
+size_t smtp_pool_wait(struct smtp_pool *pool, long timeout_ms,
+                      struct smtp_result *out, size_t max)
+{
+	size_t got = 0;
+	while (got < max && pool->nrefused > 0)
+		out[got++] = pool->refused[--pool->nrefused];
+	if (got || pool->active == 0)
+		return got;
+	int running;
+	curl_multi_perform(pool->multi, &running);
+	got = collect(pool, out, max);
+	if (got == 0 && timeout_ms > 0) {
+		curl_multi_poll(pool->multi, NULL, 0, (int)timeout_ms, NULL);
+		curl_multi_perform(pool->multi, &running);
+		got = collect(pool, out, max);
+	}
+	return got;
+}
+
+int smtp_probe(const struct smtp_params *p, struct nk_err *e)
+{
+	struct smtp_pool *pool;
+	int rc = smtp_pool_new(p, 1, &pool, e);
+	if (rc)
+		return rc;
+	struct conn *c = &pool->conns[0];
+	c->tag = NULL;
+	setup(pool, c, "probe@localhost");
+	curl_easy_setopt(c->h, CURLOPT_UPLOAD, 0L);
+	curl_easy_setopt(c->h, CURLOPT_CONNECT_ONLY, 1L);
+	CURLcode cr = curl_easy_perform(c->h);
+	if (cr != CURLE_OK) {
+		struct smtp_result r;
+		long code = 0;
+		curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code);
+		classify(c, cr, code, &r);
+		rc = nk_fail(e, r.exit_code ? r.exit_code : EX_UNAVAILABLE, "%s: %s",
+		             p->url, r.reply);
+	}
+	smtp_pool_free(pool);
+	return rc;
+}

@@ -1,0 +1,73 @@
+/* smtp.h — handing finished messages to an SMTP server, several at once.
+ *
+ * The only module that uses libcurl for SMTP. A pool holds `connections`
+ * libcurl handles in one multi handle; each handle keeps its connection
+ * open and carries message after message over it. TLS is required and
+ * verified unless the caller says otherwise. Every outcome keeps the
+ * server's reply code and text. */
+#ifndef NK_SMTP_H
+#define NK_SMTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+
+struct smtp_params {        /* all borrowed for the pool's lifetime */
+	const char *url;        /* smtp://host:port (STARTTLS) or smtps://host:port */
+	const char *helo;       /* EHLO name */
+	bool tls;               /* false: no TLS at all (loopback servers only) */
+	bool verify;            /* check certificate and host name */
+	const char *ca_file;    /* extra CA bundle, or NULL */
+	const char *user;       /* NULL: no AUTH */
+	const char *password;
+	long timeout;           /* seconds per message */
+};
+
+enum smtp_outcome {
+	SMTP_SENT,       /* 250 after DATA */
+	SMTP_TEMP,       /* 4xx, or the connection broke: try again later */
+	SMTP_PERM,       /* 5xx for this recipient or message */
+	SMTP_FATAL,      /* nothing can be sent this run: unreachable server,
+	                    TLS failure, login refused, sender refused */
+};
+
+struct smtp_result {
+	void *tag;               /* what was given to smtp_submit */
+	enum smtp_outcome outcome;
+	int code;                /* the server's reply code, 0 when none */
+	char reply[300];         /* its last reply line, or libcurl's reason */
+	int exit_code;           /* for SMTP_FATAL: EX_UNAVAILABLE or EX_CONFIG */
+};
+
+struct smtp_pool;
+
+/* Checks params (tls = false only for a loopback host) and prepares the
+ * pool; connects lazily on the first message. EX_CONFIG on a bad URL. */
+int smtp_pool_new(const struct smtp_params *p, int connections,
+                  struct smtp_pool **out, struct nk_err *e);
+void smtp_pool_free(struct smtp_pool *pool);
+
+/* Whether another message can be submitted now. */
+bool smtp_pool_has_room(const struct smtp_pool *pool);
+/* How many messages are on their way. */
+size_t smtp_pool_active(const struct smtp_pool *pool);
+
+/* Starts sending msg[0..len) (CRLF line ends; borrowed until its result
+ * comes back) from `from` to `rcpt`. The caller has checked
+ * smtp_pool_has_room. Addresses are validated again here: one holding
+ * anything but printable ASCII never reaches the wire (SMTP_PERM). */
+void smtp_submit(struct smtp_pool *pool, const char *from, const char *rcpt,
+                 const char *msg, size_t len, void *tag);
+
+/* Drives the transfers for at most timeout_ms and stores up to max
+ * finished results in out. Returns how many were stored. */
+size_t smtp_pool_wait(struct smtp_pool *pool, long timeout_ms,
+                      struct smtp_result *out, size_t max);
+
+/* Connects as a delivery would — greeting, EHLO, STARTTLS with
+ * verification, AUTH — and hangs up without sending. 0, or the reason with
+ * EX_UNAVAILABLE (unreachable, TLS) or EX_CONFIG (login refused). */
+int smtp_probe(const struct smtp_params *p, struct nk_err *e);
+
+#endif

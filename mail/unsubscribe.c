@@ -1,0 +1,77 @@
+/* unsubscribe.c — HMAC-signed unsubscribe tokens (see unsubscribe.h). */
+#include "unsubscribe.h"
+#include "buf.h"
+#include "xalloc.h"
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void base64url(struct buf *out, const unsigned char *p, size_t n)
+{
+	static const char abc[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)p[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		buf_addc(out, abc[(v >> 18) & 63]);
+		buf_addc(out, abc[(v >> 12) & 63]);
+		if (i + 1 < n)
+			buf_addc(out, abc[(v >> 6) & 63]);
+		if (i + 2 < n)
+			buf_addc(out, abc[v & 63]);
+	}
+}
+
+char *unsubscribe_token(const char *secret, const char *email)
+{
+	unsigned char mac[32];
+	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, secret, strlen(secret), email,
+	                     strlen(email), mac) != 0)
+		abort();   /* SHA-256 is always there; failing means a broken GnuTLS */
+	struct buf b = {0};
+	base64url(&b, (const unsigned char *)email, strlen(email));
+	buf_addc(&b, '.');
+	base64url(&b, mac, sizeof mac);
+	return buf_detach(&b);
+}
+
+static void percent_encode(struct buf *out, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~", *p)) {
+			buf_addc(out, (char)*p);
+		} else {
+			buf_addc(out, '%');
+			buf_addc(out, hex[*p >> 4]);
+			buf_addc(out, hex[*p & 15]);
+		}
+	}
+}
+
+char *unsubscribe_url(const char *url_template, const char *secret, const char *email)
+{
+	struct buf b = {0};
+	for (const char *p = url_template; *p;) {
+		if (!strncmp(p, "{{token}}", 9)) {
+			/* Only previews come without a secret; they must not
+			 * carry a token that looks real. */
+			char *t = secret ? unsubscribe_token(secret, email) : NULL;
+			buf_adds(&b, t ? t : "PREVIEW-NO-SECRET");
+			free(t);
+			p += 9;
+		} else if (!strncmp(p, "{{email}}", 9)) {
+			percent_encode(&b, email);
+			p += 9;
+		} else {
+			buf_addc(&b, *p++);
+		}
+	}
+	return buf_detach(&b);
+}

@@ -1,0 +1,269 @@
+"""harness.py — real servers on 127.0.0.1 and a way to run nkdigest.
+
+Every integration test talks to servers it starts itself on free loopback
+ports: an HTTP server for feeds and aiosmtpd for SMTP. Nothing here stands
+in for a protocol; what the servers receive is parsed back and checked.
+"""
+import email
+import email.policy
+import http.server
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+import unittest
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = str((REPO / os.environ.get("NKDIGEST_BIN", "nkdigest")).resolve())
+DATA = REPO / "tests" / "data"
+SAMPLE_JSONFEED = DATA / "nknews-jsonfeed.json"
+SAMPLE_WORDPRESS = DATA / "nknews-wp-posts.json"
+
+# Sanitizer builds print these on a memory error, UB or a leak.
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                   "runtime error:", "SUMMARY: UndefinedBehaviorSanitizer")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---- HTTP ----------------------------------------------------------------
+
+class FeedServer:
+    """An HTTP server with fixed routes: path -> (status, content type, body)."""
+
+    def __init__(self, routes=None):
+        self.routes = dict(routes or {})
+        self.requests = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                outer.requests.append((self.path, dict(self.headers)))
+                status, ctype, body = outer.routes.get(
+                    self.path, (404, "text/plain", b"not found"))
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def serve(self, path, body, status=200, ctype="application/feed+json"):
+        if isinstance(body, str):
+            body = body.encode()
+        self.routes[path] = (status, ctype, body)
+        return self.url(path)
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+# ---- SMTP ----------------------------------------------------------------
+
+class Received:
+    def __init__(self, mail_from, rcpt_tos, data):
+        self.mail_from = mail_from
+        self.rcpt_tos = rcpt_tos
+        self.data = data
+        self.msg = email.message_from_bytes(data, policy=email.policy.default)
+
+
+class RecordingHandler:
+    """Keeps every message; answers RCPT from a script when asked to."""
+
+    def __init__(self):
+        self.received = []
+        self.rcpt_replies = {}   # address -> reply line, e.g. "550 5.1.1 unknown"
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        reply = self.rcpt_replies.get(address)
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
+                                          envelope.original_content or envelope.content))
+        return "250 2.0.0 Message accepted for delivery"
+
+
+class SmtpServer:
+    """aiosmtpd on a free loopback port, optionally with STARTTLS and AUTH."""
+
+    def __init__(self, tls_context=None, require_starttls=False, users=None):
+        self.handler = RecordingHandler()
+        self.port = free_port()
+        kwargs = {}
+        if tls_context:
+            kwargs.update(tls_context=tls_context, require_starttls=require_starttls)
+        if users is not None:
+            def authenticator(server, session, envelope, mechanism, auth_data):
+                ok = (mechanism in ("PLAIN", "LOGIN") and
+                      users.get(auth_data.login.decode()) == auth_data.password.decode())
+                return AuthResult(success=ok)
+            kwargs.update(authenticator=authenticator, auth_required=True,
+                          auth_require_tls=tls_context is not None)
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port,
+                                     server_hostname="mx.test", **kwargs)
+        self.controller.start()
+
+    @property
+    def received(self):
+        return self.handler.received
+
+    def url(self):
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def stop(self):
+        self.controller.stop()
+
+
+# ---- TLS -----------------------------------------------------------------
+
+def make_ca(dirpath, host="127.0.0.1"):
+    """A throwaway CA and a server certificate for host, made with openssl.
+    Returns (ca_cert, server_cert, server_key) paths."""
+    d = Path(dirpath)
+    ca_key, ca_crt = d / "ca.key", d / "ca.crt"
+    key, csr, crt, ext = d / "srv.key", d / "srv.csr", d / "srv.crt", d / "srv.ext"
+
+    def ssl_cmd(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+    ssl_cmd("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            "-subj", "/CN=nkdigest test CA", "-keyout", str(ca_key), "-out", str(ca_crt))
+    ssl_cmd("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={host}",
+            "-keyout", str(key), "-out", str(csr))
+    san = f"IP:{host}" if host[0].isdigit() else f"DNS:{host}"
+    ext.write_text(f"subjectAltName={san}\nbasicConstraints=CA:FALSE\n"
+                   "keyUsage=digitalSignature,keyEncipherment\n"
+                   "extendedKeyUsage=serverAuth\n")
+    ssl_cmd("x509", "-req", "-in", str(csr), "-CA", str(ca_crt), "-CAkey", str(ca_key),
+            "-CAcreateserial", "-days", "2", "-extfile", str(ext), "-out", str(crt))
+    return ca_crt, crt, key
+
+
+def server_tls_context(crt, key):
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(str(crt), str(key))
+    return ctx
+
+
+# ---- nkdigest ------------------------------------------------------------
+
+def ini(sections):
+    """Writes {"digest": {...}, 'source "x"': {...}} as INI text."""
+    out = []
+    for name, keys in sections.items():
+        out.append(f"[{name}]")
+        for k, v in keys.items():
+            out.append(f"{k} = {v}")
+        out.append("")
+    return "\n".join(out)
+
+
+def parse_message(data):
+    return email.message_from_bytes(data, policy=email.policy.default)
+
+
+class NkTestCase(unittest.TestCase):
+    """A temporary directory, servers that stop with the test, and nk()."""
+
+    def setUp(self):
+        self.dir = Path(tempfile.mkdtemp(prefix="nkdigest-test-"))
+        self._servers = []
+
+    def tearDown(self):
+        for s in self._servers:
+            s.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def feed_server(self, routes=None):
+        s = FeedServer(routes)
+        self._servers.append(s)
+        return s
+
+    def smtp_server(self, **kw):
+        s = SmtpServer(**kw)
+        self._servers.append(s)
+        return s
+
+    def write(self, name, text, mode=None):
+        p = self.dir / name
+        p.write_text(text) if isinstance(text, str) else p.write_bytes(text)
+        if mode is not None:
+            os.chmod(p, mode)
+        return p
+
+    def config(self, feed_url, smtp=None, subscribers=None, digest=None, source=None,
+               tiers=True, unsubscribe=None, smtp_extra=None, name="nkdigest.conf"):
+        """The standard test configuration; keyword arguments override parts."""
+        sections = {
+            "digest": {"title": "NK News Daily Digest", "timezone": "Asia/Seoul",
+                       "max_age": "0", "tiers": "free, pro", "pro_teasers": "show",
+                       "state": "state.db", **(digest or {})},
+            'source "nknews"': {"url": feed_url, "tier": "free",
+                                "pro_when": "tag:NK PRO, url:/pro/", **(source or {})},
+        }
+        if tiers:
+            sections['tier "free"'] = {"label": "News"}
+            sections['tier "pro"'] = {"label": "NK PRO",
+                                      "upgrade_url": "https://www.nknews.org/pro/"}
+        if smtp is not None:
+            sections["smtp"] = {"url": smtp, "tls": "none",
+                                "from": "NK News Digest <digest@example.org>",
+                                "connections": "2", "retries": "0", **(smtp_extra or {})}
+        if subscribers is not None:
+            self.write("subscribers.csv", subscribers)
+            sections["subscribers"] = {"file": "subscribers.csv"}
+        self.write("unsubscribe.key", "test-secret-123\n", mode=0o600)
+        sections["unsubscribe"] = unsubscribe if unsubscribe is not None else {
+            "url": "https://example.org/unsubscribe?t={{token}}",
+            "mailto": "unsubscribe@example.org",
+            "secret_file": "unsubscribe.key"}
+        return self.write(name, ini(sections))
+
+    def nk(self, *args, config=None, env=None, stdin=None, timeout=120):
+        """Runs nkdigest; fails the test on any sanitizer report."""
+        cmd = [BIN]
+        if config is not None:
+            cmd += ["-c", str(config)]
+        cmd += list(args)
+        full_env = dict(os.environ)
+        full_env.pop("NKDIGEST_CONFIG", None)
+        full_env["HOME"] = str(self.dir)
+        full_env.pop("XDG_CONFIG_HOME", None)
+        full_env.update(env or {})
+        p = subprocess.run(cmd, input=stdin, capture_output=True, env=full_env,
+                           timeout=timeout, cwd=self.dir)
+        p.out = p.stdout.decode("utf-8", "replace")
+        p.err = p.stderr.decode("utf-8", "replace")
+        for mark in SANITIZER_MARKS:
+            if mark in p.err:
+                self.fail(f"sanitizer report from {' '.join(cmd)}:\n{p.err}")
+        return p

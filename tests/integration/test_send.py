@@ -1,0 +1,232 @@
+"""`send`: one personalised multipart message per subscriber through a real
+SMTP server (aiosmtpd), recorded in the state file; a second send sends
+nothing."""
+import base64
+import collections
+import hashlib
+import hmac
+import json
+import re
+import sqlite3
+import urllib.parse
+
+from harness import NkTestCase, SAMPLE_JSONFEED
+
+ITEMS = json.loads(SAMPLE_JSONFEED.read_text())["items"]
+PRO = [i for i in ITEMS if "NK PRO" in i["tags"]]
+NEWS = [i for i in ITEMS if "NK PRO" not in i["tags"]]
+
+SUBSCRIBERS = """email,name,tier
+pro.reader@example.org,Kim Min-jun,pro
+free.reader@example.org,"Doe, Jane",free
+not-an-address,Broken Row,free
+"quoted@example.net",,
+Free.Reader@Example.org,Same Person Again,pro
+"""
+
+
+def b64url_decode(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+class SendDigest(NkTestCase):
+    def setUp(self):
+        super().setUp()
+        self.http = self.feed_server()
+        self.smtp = self.smtp_server()
+        url = self.http.serve("/feed.json", SAMPLE_JSONFEED.read_bytes())
+        self.cfg = self.config(url, smtp=self.smtp.url(), subscribers=SUBSCRIBERS)
+
+    def send(self, *args):
+        return self.nk("send", *args, config=self.cfg)
+
+    def by_rcpt(self):
+        out = {}
+        for r in self.smtp.received:
+            self.assertEqual(len(r.rcpt_tos), 1)
+            self.assertNotIn(r.rcpt_tos[0], out, "a recipient got two messages")
+            out[r.rcpt_tos[0]] = r
+        return out
+
+    def test_one_message_per_valid_subscriber(self):
+        p = self.send()
+        self.assertEqual(p.returncode, 0, p.err)
+        got = self.by_rcpt()
+        self.assertEqual(set(got), {"pro.reader@example.org", "free.reader@example.org",
+                                    "quoted@example.net"})
+        for rcpt, r in got.items():
+            self.assertEqual(r.mail_from, "digest@example.org")
+            self.assertEqual(r.msg["To"].addresses[0].addr_spec, rcpt)
+
+    def test_bad_and_repeated_rows_are_reported_with_their_line(self):
+        p = self.send()
+        self.assertRegex(p.err, r"subscribers\.csv:4: 'not-an-address' is not a valid address")
+        self.assertRegex(p.err, r"subscribers\.csv:6: Free\.Reader@example\.org is listed twice")
+
+    def test_headers_are_present_exactly_once(self):
+        self.send()
+        for r in self.smtp.received:
+            names = collections.Counter(k.lower() for k in r.msg.keys())
+            for h in ("date", "from", "to", "subject", "message-id", "mime-version",
+                      "content-type", "list-unsubscribe", "list-unsubscribe-post",
+                      "list-id"):
+                self.assertEqual(names[h], 1, h)
+            self.assertEqual(r.msg["From"].addresses[0].display_name, "NK News Digest")
+            self.assertEqual(r.msg["List-Unsubscribe-Post"], "List-Unsubscribe=One-Click")
+
+    def test_multipart_alternative_plain_first_html_last_utf8(self):
+        self.send()
+        for r in self.smtp.received:
+            m = r.msg
+            self.assertEqual(m.get_content_type(), "multipart/alternative")
+            parts = list(m.iter_parts())
+            self.assertEqual([p.get_content_type() for p in parts],
+                             ["text/plain", "text/html"])
+            for part in parts:
+                self.assertEqual(part.get_content_charset(), "utf-8")
+                self.assertEqual(part["Content-Transfer-Encoding"], "quoted-printable")
+                self.assertFalse(part.defects, part.defects)
+            self.assertFalse(m.defects)
+            # CRLF only, and no line longer than SMTP allows.
+            self.assertNotIn(b"\n", r.data.replace(b"\r\n", b""))
+            for line in r.data.split(b"\r\n"):
+                self.assertLessEqual(len(line), 998)
+
+    def test_each_tier_gets_its_variant(self):
+        self.send()
+        got = self.by_rcpt()
+        pro = got["pro.reader@example.org"].msg
+        free = got["free.reader@example.org"].msg
+        empty_tier = got["quoted@example.net"].msg   # empty tier cell: the first tier
+        pro_text = pro.get_body(("plain",)).get_content()
+        free_text = free.get_body(("plain",)).get_content()
+        pro_html = pro.get_body(("html",)).get_content()
+        free_html = free.get_body(("html",)).get_content()
+        for item in ITEMS:
+            self.assertIn(item["url"], pro_text)
+            self.assertIn(item["url"], pro_html)
+            self.assertIn(item["url"], free_html)
+        self.assertNotIn("Read it with NK PRO", pro_text)
+        self.assertEqual(free_text.count("Read it with NK PRO"), len(PRO))
+        for item in PRO:
+            self.assertIn(item["title"] + " [NK PRO]", re.sub(r"\s+", " ", free_text))
+        self.assertEqual(empty_tier.get_body(("plain",)).get_content().count(
+            "Read it with NK PRO"), len(PRO))
+
+    def test_each_copy_is_personalised(self):
+        self.send()
+        got = self.by_rcpt()
+        pro_text = got["pro.reader@example.org"].msg.get_body(("plain",)).get_content()
+        self.assertIn("Hello Kim Min-jun,", pro_text)
+        self.assertIn("at pro.reader@example.org.", pro_text)
+        free_html = got["free.reader@example.org"].msg.get_body(("html",)).get_content()
+        self.assertIn("Hello Doe, Jane,", free_html)
+        nameless = got["quoted@example.net"].msg.get_body(("plain",)).get_content()
+        self.assertIn("Hello reader,", nameless)
+        # Display names come back exactly, with their comma.
+        self.assertEqual(got["free.reader@example.org"].msg["To"].addresses[0].display_name,
+                         "Doe, Jane")
+
+    def test_unsubscribe_links_are_signed_per_recipient(self):
+        self.send()
+        for rcpt, r in self.by_rcpt().items():
+            header = r.msg["List-Unsubscribe"]
+            m = re.search(r"<https://example\.org/unsubscribe\?t=([A-Za-z0-9_.-]+)>", header)
+            self.assertTrue(m, header)
+            self.assertIn("<mailto:unsubscribe@example.org?subject=unsubscribe>", header)
+            who, mac = m.group(1).split(".")
+            self.assertEqual(b64url_decode(who).decode(), rcpt)
+            want = hmac.new(b"test-secret-123", rcpt.encode(), hashlib.sha256).digest()
+            self.assertEqual(b64url_decode(mac), want)
+            # The same link is in both bodies.
+            url = f"https://example.org/unsubscribe?t={m.group(1)}"
+            self.assertIn(url, r.msg.get_body(("plain",)).get_content())
+            self.assertIn(url, r.msg.get_body(("html",)).get_content())
+
+    def test_message_ids_are_stable_per_edition_and_recipient(self):
+        self.send()
+        ids = {}
+        for rcpt, r in self.by_rcpt().items():
+            mid = r.msg["Message-ID"]
+            self.assertRegex(mid, r"^<nkdigest\.1\.[0-9a-f]{16}@example\.org>$")
+            h = hashlib.sha256(rcpt.lower().encode()).hexdigest()[:16]
+            self.assertIn(h, mid)
+            ids[rcpt] = mid
+        self.assertEqual(len(set(ids.values())), len(ids))
+
+    def test_second_send_says_nothing_new_and_sends_nothing(self):
+        self.assertEqual(self.send().returncode, 0)
+        n = len(self.smtp.received)
+        p = self.send()
+        self.assertEqual(p.returncode, 0, p.err)
+        self.assertIn("nothing new", p.err)
+        self.assertEqual(len(self.smtp.received), n)
+
+    def test_state_records_the_edition_and_every_delivery(self):
+        self.send()
+        db = sqlite3.connect(self.dir / "state.db")
+        editions = db.execute("SELECT id, status, narticles, articles FROM editions").fetchall()
+        self.assertEqual(len(editions), 1)
+        eid, status, n, frozen = editions[0]
+        self.assertEqual((status, n), ("done", len(ITEMS)))
+        self.assertEqual([a["url"] for a in json.loads(frozen)], [i["url"] for i in ITEMS])
+        rows = dict(db.execute("SELECT email, status FROM deliveries WHERE edition = ?",
+                               (eid,)).fetchall())
+        self.assertEqual(rows, {"pro.reader@example.org": "sent",
+                                "free.reader@example.org": "sent",
+                                "quoted@example.net": "sent"})
+        codes = {c for (c,) in db.execute("SELECT code FROM deliveries")}
+        self.assertEqual(codes, {250})
+
+    def test_new_articles_make_a_new_edition_with_only_them(self):
+        self.send()
+        feed = json.loads(SAMPLE_JSONFEED.read_text())
+        feed["items"].insert(0, {"id": "new-1", "url": "https://www.nknews.org/2022/05/new/",
+                                 "title": "A new article", "summary": "Fresh",
+                                 "date_published": "2022-05-22T08:00:00+09:00",
+                                 "authors": [{"name": "New Author"}], "tags": ["News"]})
+        self.http.serve("/feed.json", json.dumps(feed))
+        before = len(self.smtp.received)
+        p = self.send()
+        self.assertEqual(p.returncode, 0, p.err)
+        new = self.smtp.received[before:]
+        self.assertEqual(len(new), 3)
+        for r in new:
+            text = r.msg.get_body(("plain",)).get_content()
+            self.assertIn("A new article", text)
+            self.assertNotIn(ITEMS[0]["url"], text)
+            self.assertRegex(r.msg["Message-ID"], r"^<nkdigest\.2\.")
+
+    def test_status_shows_the_edition(self):
+        self.send()
+        p = self.nk("status", config=self.cfg)
+        self.assertEqual(p.returncode, 0, p.err)
+        self.assertRegex(p.out, r"\n1 +\S+ \S+ \S+ +done +10 +3 +0 +0 +0 +0\n")
+
+    def test_dry_run_sends_and_records_nothing(self):
+        p = self.send("--dry-run")
+        self.assertEqual(p.returncode, 0, p.err)
+        self.assertEqual(self.smtp.received, [])
+        self.assertFalse((self.dir / "state.db").exists())
+        self.assertIn("would send  pro.reader@example.org  pro", p.out)
+        self.assertEqual(p.out.count("would send"), 3)
+
+    def test_to_sends_one_test_copy_and_records_nothing(self):
+        p = self.send("--to", "editor@example.org", "--tier", "free")
+        self.assertEqual(p.returncode, 0, p.err)
+        self.assertEqual([r.rcpt_tos for r in self.smtp.received], [["editor@example.org"]])
+        text = self.smtp.received[0].msg.get_body(("plain",)).get_content()
+        self.assertIn("Read it with NK PRO", text)
+        self.assertFalse((self.dir / "state.db").exists())
+        # The real send still goes to everyone afterwards.
+        self.assertEqual(self.send().returncode, 0)
+        self.assertEqual(len(self.smtp.received), 4)
+
+    def test_limit_leaves_the_rest_pending_for_the_next_run(self):
+        p = self.send("--limit", "1")
+        self.assertEqual(p.returncode, 75, p.err)
+        self.assertEqual(len(self.smtp.received), 1)
+        p = self.send()
+        self.assertEqual(p.returncode, 0, p.err)
+        self.assertIn("resuming edition 1", p.err)
+        self.assertEqual(len(self.by_rcpt()), 3)

@@ -1,0 +1,112 @@
+/* test_subscribers.c — the subscriber CSV. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "subscribers.h"
+
+static struct tier_conf tiers[] = { { "free", "News", NULL }, { "pro", "NK PRO", NULL } };
+static struct config cfg = { .tiers = tiers, .ntiers = 2 };
+
+static int parse(const char *text, struct subscriber_list *l, struct nk_err *e)
+{
+	return subscribers_parse("subs.csv", text, strlen(text), &cfg, l, e);
+}
+
+static void rows_quotes_and_columns(void **state)
+{
+	(void)state;
+	struct subscriber_list l;
+	struct nk_err e = {0};
+	const char *text = "\xEF\xBB\xBFtier,Name,Email,extra\r\n"
+	                   "pro,\"Doe, Jane\",jane@Example.ORG,x\r\n"
+	                   "\r\n"
+	                   ",\"Say \"\"hi\"\"\",hi@example.org,\n"
+	                   "free,\"Two\nLines\",two@example.org\n";
+	assert_int_equal(parse(text, &l, &e), 0);
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.v[0].email, "jane@example.org");   /* domain lower-cased */
+	assert_string_equal(l.v[0].name, "Doe, Jane");
+	assert_string_equal(l.v[0].tier, "pro");
+	assert_int_equal(l.v[0].line, 2);
+	assert_string_equal(l.v[1].name, "Say \"hi\"");
+	assert_string_equal(l.v[1].tier, "free");   /* empty cell: the first tier */
+	assert_int_equal(l.v[1].line, 4);
+	assert_string_equal(l.v[2].name, "Two Lines");   /* one line, always */
+	assert_int_equal(l.v[2].line, 5);
+	subscribers_free(&l);
+}
+
+static void bad_rows_are_skipped_and_counted(void **state)
+{
+	(void)state;
+	struct subscriber_list l;
+	struct nk_err e = {0};
+	unsigned before = log_warnings();
+	const char *text = "email,name,tier\n"
+	                   "ok@example.org,Ok,free\n"
+	                   "no-at-sign,Bad,free\n"
+	                   "\"inject@example.org>\r\nRCPT TO:<x@y.org\",Evil,free\n"
+	                   "OK@example.org,Again,pro\n"
+	                   "gold@example.org,Gold,gold\n"
+	                   ",Nobody,free\n"
+	                   "m\xc3\xbcller@example.org,Umlaut,free\n";
+	assert_int_equal(parse(text, &l, &e), 0);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.skipped, 6);
+	assert_int_equal(log_warnings() - before, 6);
+	subscribers_free(&l);
+}
+
+static void broken_files_are_errors(void **state)
+{
+	(void)state;
+	struct subscriber_list l;
+	struct nk_err e = {0};
+	assert_int_equal(parse("name,tier\nx,free\n", &l, &e), EX_DATAERR);
+	assert_string_equal(e.msg, "subs.csv:1: the header row has no 'email' column "
+	                           "(expected: email,name,tier)");
+	assert_int_equal(parse("email,name\na@example.org,\"never closed\n", &l, &e), EX_DATAERR);
+	assert_string_equal(e.msg, "subs.csv:2: quoted field never ends");
+	assert_int_equal(parse("", &l, &e), 0);
+	assert_int_equal(l.n, 0);
+	subscribers_free(&l);
+}
+
+static void many_rows_with_repeats(void **state)
+{
+	(void)state;
+	/* The repeat check is a hash set: 50 000 rows stay fast. */
+	size_t n = 50000;
+	char *text = malloc(n * 40 + 64), *p = text;
+	p += sprintf(p, "email\n");
+	for (size_t i = 0; i < n; i++)
+		p += sprintf(p, "user%zu@example.org\n", i % (n / 2));
+	struct subscriber_list l;
+	struct nk_err e = {0};
+	log_set_level(LOG_QUIET);
+	int rc = subscribers_parse("big.csv", text, (size_t)(p - text), &cfg, &l, &e);
+	assert_int_equal(rc, 0);
+	assert_int_equal(l.n, n / 2);
+	assert_int_equal(l.skipped, n / 2);
+	subscribers_free(&l);
+	free(text);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(rows_quotes_and_columns),
+		cmocka_unit_test(bad_rows_are_skipped_and_counted),
+		cmocka_unit_test(broken_files_are_errors),
+		cmocka_unit_test(many_rows_with_repeats),
+	};
+	return cmocka_run_group_tests_name("subscribers", tests, NULL, NULL);
+}
