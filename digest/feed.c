@@ -76,6 +76,11 @@ void feed_item_add(struct feed_ctx *ctx, size_t index, struct article *a)
 		if (!a->title)
 			why = "no title and no text to make one from";
 	}
+	if (!why && a->summary && !strcmp(a->summary, a->title)) {
+		/* A dek that only repeats the title says nothing. */
+		free(a->summary);
+		a->summary = NULL;
+	}
 	if (why) {
 		log_warn("%s: item %zu%s%s%s: %s; skipped", ctx->origin, index + 1,
 		         a->id ? " (id " : "", a->id ? a->id : "", a->id ? ")" : "", why);

@@ -16,7 +16,8 @@
 /* Limits on untrusted input; longer text is cut with "…". */
 #define FEED_MAX_ITEMS     10000
 #define FEED_MAX_TITLE     300    /* characters */
-#define FEED_MAX_SUMMARY   600
+#define FEED_MAX_SUMMARY   600    /* a summary the feed gives */
+#define FEED_MAX_EXCERPT   280    /* a summary cut from the full text */
 #define FEED_MAX_AUTHOR    120
 #define FEED_MAX_AUTHORS   12
 #define FEED_MAX_TAGS      50

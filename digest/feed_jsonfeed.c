@@ -69,10 +69,10 @@ static void parse_item(const cJSON *item, const cJSON *feed, size_t index,
 	if (summary && *summary)
 		a.summary = feed_text(summary, MARKUP_TEXT, FEED_MAX_SUMMARY);
 	else if ((summary = first_string(item, "content_text", NULL)))
-		a.summary = feed_text(summary, MARKUP_TEXT, FEED_MAX_SUMMARY);
+		a.summary = feed_text(summary, MARKUP_TEXT, FEED_MAX_EXCERPT);
 	else
 		a.summary = feed_text(cJSON_GetStringValue(get(item, "content_html")),
-		                      MARKUP_HTML, FEED_MAX_SUMMARY);
+		                      MARKUP_HTML, FEED_MAX_EXCERPT);
 
 	add_authors(&a, item);
 	if (a.nauthors == 0)

@@ -88,8 +88,10 @@ static void parse_item(const cJSON *item, size_t index, struct feed_ctx *ctx)
 	a.url = link ? xstrdup(link) : NULL;
 	a.title = feed_text(rendered(item, "title"), MARKUP_HTML, FEED_MAX_TITLE);
 	const char *excerpt = rendered(item, "excerpt");
-	a.summary = feed_text(excerpt && *excerpt ? excerpt : rendered(item, "content"),
-	                      MARKUP_HTML, FEED_MAX_SUMMARY);
+	if (excerpt && *excerpt)
+		a.summary = feed_text(excerpt, MARKUP_HTML, FEED_MAX_SUMMARY);
+	else
+		a.summary = feed_text(rendered(item, "content"), MARKUP_HTML, FEED_MAX_EXCERPT);
 
 	const cJSON *embedded = get(item, "_embedded"), *au;
 	cJSON_ArrayForEach(au, get(embedded, "author"))

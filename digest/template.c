@@ -111,6 +111,19 @@ static int is_space(char c)
 	       c == '\v' || c == '\f';
 }
 
+/* Finds pat (n bytes) in [p, end). Not strstr: sanitizers check the
+ * whole rest of the string on every call, which makes long templates
+ * quadratic under test. */
+static const char *find(const char *p, const char *end, const char *pat, size_t n)
+{
+	while (p && (size_t)(end - p) >= n) {
+		if (memcmp(p, pat, n) == 0)
+			return p;
+		p = memchr(p + 1, pat[0], (size_t)(end - p) - 1);
+	}
+	return NULL;
+}
+
 static size_t count_lines(const char *s, size_t from, size_t to)
 {
 	size_t n = 0;
@@ -172,7 +185,7 @@ static int set_name(struct tmpl *t, struct node *nd, const char *s, size_t n,
 
 /* The standalone-line rule: a section, close or comment tag alone on its
  * line (white space aside) takes the whole line with it, so templates can
- * put their logic on lines of its own without leaving blank lines behind.
+ * put their logic on lines of their own without leaving blank lines behind.
  * Returns 1 with *ls the start of the line and *next just past its end. */
 static int standalone(const char *s, size_t open, size_t close,
                       size_t *ls, size_t *next)
@@ -209,7 +222,7 @@ struct tag {
 
 /* Finds the end of the tag at s[tg->open] and fills in the rest of tg.
  * Returns 0, or -1 when the tag is not closed. */
-static int scan_tag(const char *s, struct tag *tg)
+static int scan_tag(const char *s, size_t len, struct tag *tg)
 {
 	size_t cs = tg->open + 2;
 
@@ -217,7 +230,7 @@ static int scan_tag(const char *s, struct tag *tg)
 	tg->sigil = 0;
 	if (tg->triple)
 		cs++;
-	const char *cl = strstr(s + cs, tg->triple ? "}}}" : "}}");
+	const char *cl = find(s + cs, s + len, "}}}", tg->triple ? 3 : 2);
 	if (!cl)
 		return -1;
 	size_t ce = (size_t)(cl - s);
@@ -237,7 +250,7 @@ static int scan_tag(const char *s, struct tag *tg)
 	/* Only a comment may span lines or hold "{{": anything else doing
 	 * so is far more likely a forgotten "}}". */
 	if (tg->sigil != '!' && (memchr(s + tg->open, '\n', tg->end - tg->open) ||
-	                         memmem(s + tg->open + 2, tg->end - tg->open - 2, "{{", 2)))
+	                         find(s + tg->open + 2, s + tg->end, "{{", 2)))
 		return -1;
 	return 0;
 }
@@ -345,7 +358,7 @@ struct tmpl *tmpl_compile(const char *name, const char *text,
 	size_t len = strlen(s);
 
 	for (;;) {
-		const char *hit = strstr(s + pos, "{{");
+		const char *hit = find(s + pos, s + len, "{{", 2);
 		if (!hit) {
 			add_text(t, pos, len, line);
 			line += (int)count_lines(s, pos, len);
@@ -353,7 +366,7 @@ struct tmpl *tmpl_compile(const char *name, const char *text,
 		}
 		struct tag tg = { .open = (size_t)(hit - s) };
 		tg.line = line + (int)count_lines(s, pos, tg.open);
-		if (scan_tag(s, &tg)) {
+		if (scan_tag(s, len, &tg)) {
 			nk_fail(e, EX_CONFIG, "%s:%d: unclosed tag '%s'", t->name,
 			        tg.line, snip(q, sizeof q, hit, strcspn(hit, "\n")));
 			goto fail;

@@ -46,7 +46,9 @@ static void slots_fill(const struct config *cfg, const struct recipient *r,
 	          ? xasprintf("mailto:%s?subject=unsubscribe", cfg->unsub_mailto) : NULL;
 	s->v[SLOT_NAME] = r->name && *r->name ? r->name : cfg->default_name;
 	s->v[SLOT_EMAIL] = r->email;
-	s->v[SLOT_UNSUBSCRIBE_URL] = s->unsub ? s->unsub : s->mailto;
+	/* Only previews get here without either: send refuses such a config. */
+	s->v[SLOT_UNSUBSCRIBE_URL] = s->unsub ? s->unsub : s->mailto ? s->mailto
+	                           : "(no [unsubscribe] url in the config)";
 }
 
 static void slots_free(struct slots *s)

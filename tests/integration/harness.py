@@ -4,10 +4,13 @@ Every integration test talks to servers it starts itself on free loopback
 ports: an HTTP server for feeds and aiosmtpd for SMTP. Nothing here stands
 in for a protocol; what the servers receive is parsed back and checked.
 """
+import asyncio
 import email
 import email.policy
 import http.server
+import logging
 import os
+import re
 import shutil
 import socket
 import ssl
@@ -15,10 +18,18 @@ import subprocess
 import tempfile
 import threading
 import unittest
+import warnings
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
+
+# aiosmtpd warns about its own deprecated attributes and about AUTH without
+# TLS (which the loopback tests use on purpose); keep the TAP output clean.
+warnings.filterwarnings("ignore", module="aiosmtpd")
+warnings.filterwarnings("ignore", message="Session.login_data")
+warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
+logging.getLogger("mail.log").setLevel(logging.ERROR)
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = str((REPO / os.environ.get("NKDIGEST_BIN", "nkdigest")).resolve())
@@ -96,6 +107,7 @@ class RecordingHandler:
     def __init__(self):
         self.received = []
         self.rcpt_replies = {}   # address -> reply line, e.g. "550 5.1.1 unknown"
+        self.data_delay = 0      # seconds to think before accepting a message
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -106,6 +118,12 @@ class RecordingHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.data_delay:
+            await asyncio.sleep(self.data_delay)
+            # A client that went away before the 250 did not hand the
+            # message over: a real server would not deliver it either.
+            if server.transport is None or server.transport.is_closing():
+                return "421 4.3.0 Client gone"
         with self.lock:
             self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
                                           envelope.original_content or envelope.content))
@@ -125,7 +143,8 @@ class SmtpServer:
             def authenticator(server, session, envelope, mechanism, auth_data):
                 ok = (mechanism in ("PLAIN", "LOGIN") and
                       users.get(auth_data.login.decode()) == auth_data.password.decode())
-                return AuthResult(success=ok)
+                # handled=False: aiosmtpd itself answers 535 on failure.
+                return AuthResult(success=ok, handled=False)
             kwargs.update(authenticator=authenticator, auth_required=True,
                           auth_require_tls=tls_context is not None)
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port,
@@ -141,6 +160,59 @@ class SmtpServer:
 
     def stop(self):
         self.controller.stop()
+
+
+class SmtpSink:
+    """Postfix's smtp-sink on a free loopback port. It accepts as fast as
+    it can, or fails on purpose: extra args such as ["-Q", "RCPT"] (421 and
+    hang up after RCPT) or ["-f", "MAIL"] (5xx to MAIL). Each message is
+    dumped to a file; counters show how many sessions carried them."""
+
+    def __init__(self, workdir, *extra):
+        # As root smtp-sink drops to nobody, who must reach the dump
+        # directory: a world-writable one of its own, not inside workdir.
+        self.dir = Path(tempfile.mkdtemp(prefix="nkdigest-sink-"))
+        os.chmod(self.dir, 0o777)
+        self.port = free_port()
+        cmd = ["/usr/sbin/smtp-sink", "-c", "-d", str(self.dir / "%Y%m%d%H%M%S."),
+               *extra]
+        if os.geteuid() == 0:
+            cmd += ["-u", "nobody"]
+        cmd += [f"127.0.0.1:{self.port}", "256"]
+        self.out = open(Path(workdir) / f"sink-{self.port}.log", "w+b")
+        self.proc = subprocess.Popen(cmd, stdout=self.out, stderr=subprocess.STDOUT)
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                break
+            except OSError:
+                threading.Event().wait(0.02)
+
+    def url(self):
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def messages(self):
+        """(recipients, parsed message) for every message received."""
+        out = []
+        for f in sorted(self.dir.iterdir()):
+            m = parse_message(f.read_bytes())
+            rcpts = [a.strip("<>") for a in m.get_all("X-Rcpt-Args", [])]
+            out.append((rcpts, m))
+        return out
+
+    def sessions(self):
+        """Sessions counted so far (from the -c counters line), not
+        counting the connection that checked the sink was up."""
+        self.out.flush()
+        self.out.seek(0)
+        counts = re.findall(rb"sess=(\d+)", self.out.read())
+        return int(counts[-1]) - 1 if counts else 0
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+        self.out.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 # ---- TLS -----------------------------------------------------------------
@@ -210,6 +282,11 @@ class NkTestCase(unittest.TestCase):
 
     def smtp_server(self, **kw):
         s = SmtpServer(**kw)
+        self._servers.append(s)
+        return s
+
+    def smtp_sink(self, *extra):
+        s = SmtpSink(self.dir, *extra)
         self._servers.append(s)
         return s
 

@@ -209,3 +209,48 @@ class RenderLimits(NkTestCase):
         self.assertEqual(p.returncode, 0, p.err)
         self.assertEqual(p.out, "")
         self.assertIn("nothing new", p.err)
+
+
+class FetchAndCheck(NkTestCase):
+    def test_fetch_lists_the_next_edition_with_tiers(self):
+        http = self.feed_server()
+        cfg = self.config(http.serve("/feed.json", SAMPLE_JSONFEED.read_bytes()))
+        p = self.nk("fetch", config=cfg)
+        self.assertEqual(p.returncode, 0, p.err)
+        self.assertIn("10 new articles for the next edition", p.out)
+        self.assertIn("2022-05-20 18:40 KST  pro     Major outage disrupts", p.out)
+        self.assertIn("2022-05-21 10:12 KST  free    North Korea making", p.out)
+        self.assertFalse((self.dir / "state.db").exists())
+
+    def test_check_offline_reports_each_part(self):
+        cfg = self.config(str(SAMPLE_JSONFEED), smtp="smtp://127.0.0.1:25",
+                          subscribers="email,name,tier\na@example.org,A,pro\nbad,B,free\n")
+        p = self.nk("check", "--offline", config=cfg)
+        self.assertEqual(p.returncode, 0, p.out + p.err)
+        self.assertIn("ok    templates (built-in)", p.out)
+        self.assertIn("ok    subscribers", p.out)
+        self.assertIn("1 valid, 1 skipped", p.out)
+
+    def test_check_finds_a_broken_template(self):
+        tdir = self.dir / "tpl"
+        tdir.mkdir()
+        (tdir / "digest.html").write_text("<p>{{#days}}{{date}}</p>\n")
+        cfg = self.config(str(SAMPLE_JSONFEED), digest={"templates": "tpl"})
+        p = self.nk("check", "--offline", config=cfg)
+        self.assertEqual(p.returncode, 78)
+        self.assertRegex(p.out, r"FAIL .*digest\.html:1: section 'days'")
+        p = self.nk("render", config=cfg)
+        self.assertEqual(p.returncode, 78)
+        self.assertIn("digest.html:1:", p.err)
+
+    def test_template_directory_overrides_file_by_file(self):
+        tdir = self.dir / "tpl"
+        tdir.mkdir()
+        (tdir / "digest.txt").write_text("{{#days}}{{date}}: {{#sections}}"
+                                         "{{#articles}}[{{title}}]{{/articles}}"
+                                         "{{/sections}}\n{{/days}}")
+        cfg = self.config(str(SAMPLE_JSONFEED), digest={"templates": "tpl"})
+        out = self.nk("render", config=cfg).out
+        self.assertTrue(out.startswith("Saturday, 21 May 2022: [North Korea making"))
+        html = self.nk("render", "--format", "html", config=cfg).out
+        self.assertIn("<!DOCTYPE html>", html)   # still the built-in one
