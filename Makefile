@@ -43,7 +43,7 @@ override LDFLAGS += $(SAN)
 DIGEST = xalloc buf err log ini config datetime utf8 html_text wrap collect \
          fetch article feed feed_jsonfeed feed_wordpress select group \
          template render subscribers state
-MAIL   = address rfc2047 mime unsubscribe personalise smtp deliver
+MAIL   = base64 address rfc2047 mime unsubscribe personalise smtp deliver
 CMDS   = cli cmd_render cmd_send cmd_fetch cmd_check cmd_status
 
 LIB_OBJS = $(DIGEST:%=$(OUT)/digest/%.o) $(MAIL:%=$(OUT)/mail/%.o) \

@@ -2,6 +2,7 @@
 #include "buf.h"
 #include "xalloc.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,4 +80,30 @@ void buf_free(struct buf *b)
 	free(b->s);
 	b->s = NULL;
 	b->len = b->cap = 0;
+}
+
+int buf_read_file(struct buf *b, const char *path, size_t max)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	if (!f)
+		return -1;
+	char chunk[65536];
+	size_t n, start = b->len;
+	int rc = 0, saved = 0;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+		buf_add(b, chunk, n);
+		if (b->len - start > max) {
+			rc = -1;
+			saved = EFBIG;
+			break;
+		}
+	}
+	if (!rc && ferror(f)) {
+		rc = -1;
+		saved = errno ? errno : EIO;
+	}
+	if (f != stdin)
+		fclose(f);
+	errno = saved;
+	return rc;
 }

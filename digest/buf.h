@@ -25,4 +25,9 @@ const char *buf_str(const struct buf *b);
 char *buf_detach(struct buf *b);
 void buf_free(struct buf *b);
 
+/* Appends the whole of the file at path ("-": standard input) to b.
+ * Returns 0, or -1 with errno set: from fopen/fread, or EFBIG when the
+ * file holds more than max bytes (b then holds the first max or more). */
+int buf_read_file(struct buf *b, const char *path, size_t max);
+
 #endif

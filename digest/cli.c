@@ -4,6 +4,8 @@
 #include "datetime.h"
 #include "select.h"
 
+#include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -13,12 +15,23 @@ int cli_fail(const struct nk_err *e)
 	return e->code ? e->code : EX_SOFTWARE;
 }
 
-int cli_usage_error(const char *command, const char *what)
+int cli_usage_error(const char *command, const char *usage, const char *fmt, ...)
 {
-	fprintf(stderr, "nkdigest: %s%s%s\nTry 'nkdigest %s%s--help'.\n",
-	        command ? command : "", command ? ": " : "", what,
-	        command ? command : "", command ? " " : "");
+	va_list ap;
+	fprintf(stderr, "nkdigest: %s: ", command);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n\n%s", usage);
 	return EX_USAGE;
+}
+
+int cli_bad_option(const char *command, const char *usage, int c, char **argv)
+{
+	const char *opt = argv[optind - 1];
+	if (c == ':')
+		return cli_usage_error(command, usage, "option '%s' needs a value", opt);
+	return cli_usage_error(command, usage, "unknown option '%s'", opt);
 }
 
 int cli_load_config(const struct cli *g, struct config *cfg, struct nk_err *e)

@@ -24,9 +24,13 @@ int cmd_status(int argc, char **argv, struct cli *g);
 /* Prints e as "nkdigest: message" and returns its code. */
 int cli_fail(const struct nk_err *e);
 
-/* Prints "nkdigest: <command>: <what>" and the command's usage hint on
- * stderr; returns EX_USAGE. */
-int cli_usage_error(const char *command, const char *what);
+/* Prints "nkdigest: <command>: <what>" and the command's usage on stderr;
+ * returns EX_USAGE. */
+int cli_usage_error(const char *command, const char *usage, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The same for what getopt_long just refused (c is its return value). */
+int cli_bad_option(const char *command, const char *usage, int c, char **argv);
 
 /* Finds and loads the configuration and makes its time zone current. */
 int cli_load_config(const struct cli *g, struct config *cfg, struct nk_err *e);

@@ -166,12 +166,11 @@ int cmd_check(int argc, char **argv, struct cli *g)
 		case 'o': offline = true; break;
 		case 'c': g->config_path = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
-		case ':': return cli_usage_error("check", "an option needs a value");
-		default: return cli_usage_error("check", "unknown option");
+		default: return cli_bad_option("check", usage, c, argv);
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error("check", "unexpected argument");
+		return cli_usage_error("check", usage, "unexpected argument '%s'", argv[optind]);
 
 	struct nk_err e = {0};
 	struct config cfg;

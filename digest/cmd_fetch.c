@@ -30,12 +30,11 @@ int cmd_fetch(int argc, char **argv, struct cli *g)
 		case 'S': source = optarg; break;
 		case 'c': g->config_path = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
-		case ':': return cli_usage_error("fetch", "an option needs a value");
-		default: return cli_usage_error("fetch", "unknown option");
+		default: return cli_bad_option("fetch", usage, c, argv);
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error("fetch", "unexpected argument");
+		return cli_usage_error("fetch", usage, "unexpected argument '%s'", argv[optind]);
 
 	struct nk_err e = {0};
 	struct config cfg;

@@ -119,7 +119,7 @@ int cmd_render(int argc, char **argv, struct cli *g)
 			else if (!strcmp(optarg, "eml"))
 				format = FORMAT_EML;
 			else
-				return cli_usage_error("render", "--format is text, html or eml");
+				return cli_usage_error("render", usage, "--format is text, html or eml");
 			break;
 		case 't': tier_name = optarg; break;
 		case 'o': out_dir = optarg; break;
@@ -127,12 +127,11 @@ int cmd_render(int argc, char **argv, struct cli *g)
 		case 'T': to = optarg; break;
 		case 'c': g->config_path = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
-		case ':': return cli_usage_error("render", "an option needs a value");
-		default: return cli_usage_error("render", "unknown option");
+		default: return cli_bad_option("render", usage, c, argv);
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error("render", "unexpected argument");
+		return cli_usage_error("render", usage, "unexpected argument '%s'", argv[optind]);
 
 	struct nk_err e = {0};
 	struct config cfg;

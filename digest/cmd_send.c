@@ -302,20 +302,19 @@ int cmd_send(int argc, char **argv, struct cli *g)
 		case 'l':
 			limit = strtol(optarg, &end, 10);
 			if (*end || end == optarg || limit < 1)
-				return cli_usage_error("send", "--limit needs a whole number above 0");
+				return cli_usage_error("send", usage, "--limit needs a whole number above 0");
 			break;
 		case 'c': g->config_path = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
-		case ':': return cli_usage_error("send", "an option needs a value");
-		default: return cli_usage_error("send", "unknown option");
+		default: return cli_bad_option("send", usage, c, argv);
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error("send", "unexpected argument");
+		return cli_usage_error("send", usage, "unexpected argument '%s'", argv[optind]);
 	if (dry && to)
-		return cli_usage_error("send", "--dry-run and --to do not go together");
+		return cli_usage_error("send", usage, "--dry-run and --to do not go together");
 	if (tier && !to)
-		return cli_usage_error("send", "--tier only goes with --to");
+		return cli_usage_error("send", usage, "--tier only goes with --to");
 
 	struct nk_err e = {0};
 	struct send_ctx x = {0};

@@ -30,16 +30,15 @@ int cmd_status(int argc, char **argv, struct cli *g)
 		case 'n':
 			last = strtol(optarg, &end, 10);
 			if (*end || end == optarg || last < 1 || last > 100000)
-				return cli_usage_error("status", "--last needs a whole number above 0");
+				return cli_usage_error("status", usage, "--last needs a whole number above 0");
 			break;
 		case 'c': g->config_path = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
-		case ':': return cli_usage_error("status", "an option needs a value");
-		default: return cli_usage_error("status", "unknown option");
+		default: return cli_bad_option("status", usage, c, argv);
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error("status", "unexpected argument");
+		return cli_usage_error("status", usage, "unexpected argument '%s'", argv[optind]);
 
 	struct nk_err e = {0};
 	struct config cfg;

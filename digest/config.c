@@ -204,6 +204,18 @@ int config_tier_index(const struct config *cfg, const char *name)
 	return -1;
 }
 
+static void free_tiers(struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->ntiers; i++) {
+		free(cfg->tiers[i].name);
+		free(cfg->tiers[i].label);
+		free(cfg->tiers[i].upgrade_url);
+	}
+	free(cfg->tiers);
+	cfg->tiers = NULL;
+	cfg->ntiers = 0;
+}
+
 static int set_tiers(struct config *cfg, const struct ini *ini,
                      const struct ini_entry *en, struct nk_err *e)
 {
@@ -224,12 +236,7 @@ static int set_tiers(struct config *cfg, const struct ini *ini,
 		free_list(names, n);
 		return rc;
 	}
-	for (size_t i = 0; i < cfg->ntiers; i++) {
-		free(cfg->tiers[i].name);
-		free(cfg->tiers[i].label);
-		free(cfg->tiers[i].upgrade_url);
-	}
-	free(cfg->tiers);
+	free_tiers(cfg);
 	cfg->tiers = xcalloc(n, sizeof *cfg->tiers);
 	cfg->ntiers = n;
 	for (size_t i = 0; i < n; i++)
@@ -709,12 +716,7 @@ void config_free(struct config *cfg)
 	free(cfg->dir);
 	free(cfg->title);
 	free(cfg->timezone);
-	for (size_t i = 0; i < cfg->ntiers; i++) {
-		free(cfg->tiers[i].name);
-		free(cfg->tiers[i].label);
-		free(cfg->tiers[i].upgrade_url);
-	}
-	free(cfg->tiers);
+	free_tiers(cfg);
 	free(cfg->templates);
 	free(cfg->state);
 	free(cfg->default_name);

@@ -98,6 +98,22 @@ void feed_item_add(struct feed_ctx *ctx, size_t index, struct article *a)
 	article_list_push(ctx->out, a);
 }
 
+void feed_each_item(const cJSON *items, struct feed_ctx *ctx, feed_item_fn parse,
+                    const cJSON *ud)
+{
+	const cJSON *item;
+	size_t i = 0;
+	cJSON_ArrayForEach(item, items) {
+		if (i == FEED_MAX_ITEMS) {
+			log_warn("%s: more than %d items; the rest are ignored", ctx->origin,
+			         FEED_MAX_ITEMS);
+			break;
+		}
+		ctx->items++;
+		parse(item, i++, ctx, ud);
+	}
+}
+
 /* Line and column of a parse error, for the message. */
 static void position(const char *data, const char *at, int *line, int *col)
 {

@@ -41,6 +41,13 @@ void feed_item_add(struct feed_ctx *ctx, size_t index, struct article *a);
  * it already holds max. */
 void feed_strv_add(char ***v, size_t *n, size_t max, char *s);
 
+/* Calls parse for each element of items (with its index and ud), stopping
+ * with a warning after FEED_MAX_ITEMS. */
+typedef void (*feed_item_fn)(const cJSON *item, size_t index, struct feed_ctx *ctx,
+                             const cJSON *ud);
+void feed_each_item(const cJSON *items, struct feed_ctx *ctx, feed_item_fn parse,
+                    const cJSON *ud);
+
 bool feed_is_jsonfeed(const cJSON *root);
 bool feed_is_wordpress(const cJSON *root);
 void feed_jsonfeed_items(const cJSON *root, struct feed_ctx *ctx);

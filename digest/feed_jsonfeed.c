@@ -44,8 +44,9 @@ static const char *first_string(const cJSON *item, const char *a, const char *b)
 	return s && *s ? s : b ? cJSON_GetStringValue(get(item, b)) : NULL;
 }
 
-static void parse_item(const cJSON *item, const cJSON *feed, size_t index,
-                       struct feed_ctx *ctx)
+/* feed is the whole document: its authors stand in for an item's. */
+static void parse_item(const cJSON *item, size_t index, struct feed_ctx *ctx,
+                       const cJSON *feed)
 {
 	struct article a = {0};
 	if (!cJSON_IsObject(item)) {
@@ -96,15 +97,5 @@ static void parse_item(const cJSON *item, const cJSON *feed, size_t index,
 
 void feed_jsonfeed_items(const cJSON *root, struct feed_ctx *ctx)
 {
-	const cJSON *items = get(root, "items"), *item;
-	size_t i = 0;
-	cJSON_ArrayForEach(item, items) {
-		if (i == FEED_MAX_ITEMS) {
-			log_warn("%s: more than %d items; the rest are ignored", ctx->origin,
-			         FEED_MAX_ITEMS);
-			break;
-		}
-		ctx->items++;
-		parse_item(item, root, i++, ctx);
-	}
+	feed_each_item(get(root, "items"), ctx, parse_item, root);
 }

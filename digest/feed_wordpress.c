@@ -68,8 +68,10 @@ static void parse_date(struct article *a, const cJSON *item, size_t index,
 	a->published = 0;
 }
 
-static void parse_item(const cJSON *item, size_t index, struct feed_ctx *ctx)
+static void parse_item(const cJSON *item, size_t index, struct feed_ctx *ctx,
+                       const cJSON *unused)
 {
+	(void)unused;
 	struct article a = {0};
 	if (!cJSON_IsObject(item)) {
 		log_warn("%s: item %zu is not an object; skipped", ctx->origin, index + 1);
@@ -105,15 +107,5 @@ static void parse_item(const cJSON *item, size_t index, struct feed_ctx *ctx)
 
 void feed_wordpress_items(const cJSON *root, struct feed_ctx *ctx)
 {
-	const cJSON *item;
-	size_t i = 0;
-	cJSON_ArrayForEach(item, root) {
-		if (i == FEED_MAX_ITEMS) {
-			log_warn("%s: more than %d items; the rest are ignored", ctx->origin,
-			         FEED_MAX_ITEMS);
-			break;
-		}
-		ctx->items++;
-		parse_item(item, i++, ctx);
-	}
+	feed_each_item(root, ctx, parse_item, NULL);
 }

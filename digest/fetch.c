@@ -77,25 +77,12 @@ static int fetch_file(const struct source_conf *src, struct buf *out, struct nk_
 	const char *path = src->url;
 	if (!strncmp(path, "file://", 7))
 		path += 7;
-	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	if (!f)
-		return nk_fail(e, EX_NOINPUT, "%s: %s", path, strerror(errno));
-	char chunk[65536];
-	size_t n;
-	int rc = 0;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-		if (out->len + n > src->max_bytes) {
-			rc = nk_fail(e, EX_DATAERR, "%s: feed is larger than max_bytes (%zu bytes)",
-			             path, src->max_bytes);
-			break;
-		}
-		buf_add(out, chunk, n);
-	}
-	if (!rc && ferror(f))
-		rc = nk_fail(e, EX_NOINPUT, "%s: read error: %s", path, strerror(errno));
-	if (f != stdin)
-		fclose(f);
-	return rc;
+	if (buf_read_file(out, path, src->max_bytes) == 0)
+		return 0;
+	if (errno == EFBIG)
+		return nk_fail(e, EX_DATAERR, "%s: feed is larger than max_bytes (%zu bytes)",
+		               path, src->max_bytes);
+	return nk_fail(e, EX_NOINPUT, "%s: %s", path, strerror(errno));
 }
 
 int fetch_source(const struct source_conf *src, struct buf *out, struct nk_err *e)

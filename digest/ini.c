@@ -142,32 +142,16 @@ int ini_parse(const char *path, const char *text, struct ini *ini, struct nk_err
 
 int ini_load(const char *path, struct ini *ini, struct nk_err *e)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return nk_fail(e, EX_CONFIG, "%s: cannot open config: %s", path, strerror(errno));
 	struct buf b = {0};
-	char chunk[8192];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-		buf_add(&b, chunk, n);
-		if (b.len > INI_MAX_BYTES) {
-			fclose(f);
-			buf_free(&b);
-			return nk_fail(e, EX_CONFIG, "%s: config larger than %d bytes",
-			               path, INI_MAX_BYTES);
-		}
-	}
-	int bad = ferror(f);
-	fclose(f);
-	if (bad) {
-		buf_free(&b);
-		return nk_fail(e, EX_CONFIG, "%s: read error", path);
-	}
-	if (memchr(buf_str(&b), '\0', b.len)) {
-		buf_free(&b);
-		return nk_fail(e, EX_CONFIG, "%s: not a text file (NUL byte)", path);
-	}
-	int rc = ini_parse(path, buf_str(&b), ini, e);
+	int rc = 0;
+	if (buf_read_file(&b, path, INI_MAX_BYTES) != 0)
+		rc = errno == EFBIG
+		   ? nk_fail(e, EX_CONFIG, "%s: config larger than %d bytes", path, INI_MAX_BYTES)
+		   : nk_fail(e, EX_CONFIG, "%s: cannot read config: %s", path, strerror(errno));
+	else if (memchr(buf_str(&b), '\0', b.len))
+		rc = nk_fail(e, EX_CONFIG, "%s: not a text file (NUL byte)", path);
+	else
+		rc = ini_parse(path, buf_str(&b), ini, e);
 	buf_free(&b);
 	return rc;
 }

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 const char *const render_slots[SLOT_COUNT + 1] = {
 	[SLOT_NAME] = "recipient.name",
@@ -39,28 +38,21 @@ static int read_override(const char *dir, const char *name, char **text, char **
 {
 	*text = NULL;
 	*path = xasprintf("%s/%s", dir, name);
-	struct stat st;
-	if (stat(*path, &st) != 0)
-		return errno == ENOENT ? 0 : nk_fail(e, EX_NOINPUT, "%s: %s", *path,
-		                                     strerror(errno));
-	if (st.st_size > TEMPLATE_MAX_BYTES)
-		return nk_fail(e, EX_CONFIG, "%s: template larger than %d bytes", *path,
-		               TEMPLATE_MAX_BYTES);
-	FILE *f = fopen(*path, "rb");
-	if (!f)
-		return nk_fail(e, EX_NOINPUT, "%s: %s", *path, strerror(errno));
 	struct buf b = {0};
-	char chunk[8192];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	if (memchr(buf_str(&b), '\0', b.len)) {
-		buf_free(&b);
-		return nk_fail(e, EX_CONFIG, "%s: not a text file", *path);
+	int rc = 0;
+	if (buf_read_file(&b, *path, TEMPLATE_MAX_BYTES) != 0) {
+		if (errno == EFBIG)
+			rc = nk_fail(e, EX_CONFIG, "%s: template larger than %d bytes", *path,
+			             TEMPLATE_MAX_BYTES);
+		else if (errno != ENOENT)
+			rc = nk_fail(e, EX_NOINPUT, "%s: %s", *path, strerror(errno));
+	} else if (memchr(buf_str(&b), '\0', b.len)) {
+		rc = nk_fail(e, EX_CONFIG, "%s: not a text file", *path);
+	} else {
+		*text = buf_detach(&b);
 	}
-	*text = buf_detach(&b);
-	return 0;
+	buf_free(&b);
+	return rc;
 }
 
 static struct tmpl *load_one(const struct config *cfg, const char *name,

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #define MAX_FIELDS 64
+#define SUBSCRIBERS_MAX_BYTES ((size_t)4 << 30)
 #define MAX_FIELD 1024
 
 struct row {
@@ -270,19 +271,13 @@ int subscribers_load(const char *path, const struct config *cfg,
                      struct subscriber_list *out, struct nk_err *e)
 {
 	memset(out, 0, sizeof *out);
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return nk_fail(e, EX_NOINPUT, "%s: cannot read subscriber list: %s", path,
-		               strerror(errno));
 	struct buf b = {0};
-	char chunk[65536];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(&b, chunk, n);
-	int bad = ferror(f);
-	fclose(f);
-	int rc = bad ? nk_fail(e, EX_NOINPUT, "%s: read error", path)
-	             : subscribers_parse(path, buf_str(&b), b.len, cfg, out, e);
+	int rc;
+	if (buf_read_file(&b, path, SUBSCRIBERS_MAX_BYTES) != 0)
+		rc = nk_fail(e, errno == EFBIG ? EX_DATAERR : EX_NOINPUT,
+		             "%s: cannot read subscriber list: %s", path, strerror(errno));
+	else
+		rc = subscribers_parse(path, buf_str(&b), b.len, cfg, out, e);
 	buf_free(&b);
 	return rc;
 }

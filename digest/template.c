@@ -1,6 +1,7 @@
 /* template.c — compiling Mustache-style templates and rendering them into
  * skeletons whose per-recipient slots are filled later (see template.h). */
 #include "template.h"
+#include "html_text.h"
 #include "xalloc.h"
 
 #include <stdlib.h>
@@ -53,27 +54,6 @@ struct skel {
 	size_t cap;
 	enum tmpl_escape esc;
 };
-
-static void escape_html(struct buf *out, const char *s, size_t len)
-{
-	size_t start = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		const char *rep;
-		switch (s[i]) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&#39;"; break;
-		default: continue;
-		}
-		buf_add(out, s + start, i - start);
-		buf_adds(out, rep);
-		start = i + 1;
-	}
-	buf_add(out, s + start, len - start);
-}
 
 /* Copies s[0..n) into dst for quoting in a one-line message: control
  * characters become spaces, and a long text is cut (never inside a UTF-8
@@ -471,7 +451,7 @@ static void print_value(struct buf *out, const cJSON *v, int escape)
 	if (cJSON_IsString(v) && v->valuestring) {
 		size_t n = strlen(v->valuestring);
 		if (escape)
-			escape_html(out, v->valuestring, n);
+			html_escape(out, v->valuestring, n);
 		else
 			buf_add(out, v->valuestring, n);
 	} else if (cJSON_IsNumber(v)) {
@@ -592,7 +572,7 @@ void skel_fill(const struct skel *s, const char *const *values, struct buf *out)
 		if (!v)
 			continue;
 		if (s->esc == TMPL_ESCAPE_HTML && !ref->raw)
-			escape_html(out, v, strlen(v));
+			html_escape(out, v, strlen(v));
 		else
 			buf_adds(out, v);
 	}

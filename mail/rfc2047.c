@@ -1,6 +1,7 @@
 /* rfc2047.c — RFC 2047 encoded-words for Subject and display names (see
  * rfc2047.h). The output is shaped for libetpan's header writer. */
 #include "rfc2047.h"
+#include "base64.h"
 #include "xalloc.h"
 
 #include <stdbool.h>
@@ -85,24 +86,6 @@ static void q_put(const unsigned char *p, size_t n, enum mode mode,
 	}
 }
 
-static void b_put(const unsigned char *p, size_t n, struct buf *out)
-{
-	static const char b64[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		"0123456789+/";
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)p[i] << 16;
-		if (i + 1 < n)
-			v |= (unsigned)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		char e[4] = { b64[v >> 18], b64[(v >> 12) & 63],
-			      i + 1 < n ? b64[(v >> 6) & 63] : '=',
-			      i + 2 < n ? b64[v & 63] : '=' };
-		buf_add(out, e, 4);
-	}
-}
-
 static size_t b_len(size_t bytes)
 {
 	return (bytes + 2) / 3 * 4;
@@ -138,7 +121,7 @@ static size_t encode_run(const char *s, size_t n, enum mode mode, bool b,
 				buf_addc(out, ' ');
 			buf_adds(out, b ? "=?UTF-8?B?" : "=?UTF-8?Q?");
 			if (b)
-				b_put(u + start, i - start, out);
+				base64_encode(out, u + start, i - start, BASE64_STD);
 			else
 				q_put(u + start, i - start, mode, out);
 			buf_adds(out, "?=");

@@ -1,5 +1,6 @@
 /* unsubscribe.c — HMAC-signed unsubscribe tokens (see unsubscribe.h). */
 #include "unsubscribe.h"
+#include "base64.h"
 #include "buf.h"
 #include "xalloc.h"
 
@@ -8,25 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void base64url(struct buf *out, const unsigned char *p, size_t n)
-{
-	static const char abc[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)p[i] << 16;
-		if (i + 1 < n)
-			v |= (unsigned)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		buf_addc(out, abc[(v >> 18) & 63]);
-		buf_addc(out, abc[(v >> 12) & 63]);
-		if (i + 1 < n)
-			buf_addc(out, abc[(v >> 6) & 63]);
-		if (i + 2 < n)
-			buf_addc(out, abc[v & 63]);
-	}
-}
-
 char *unsubscribe_token(const char *secret, const char *email)
 {
 	unsigned char mac[32];
@@ -34,9 +16,9 @@ char *unsubscribe_token(const char *secret, const char *email)
 	                     strlen(email), mac) != 0)
 		abort();   /* SHA-256 is always there; failing means a broken GnuTLS */
 	struct buf b = {0};
-	base64url(&b, (const unsigned char *)email, strlen(email));
+	base64_encode(&b, email, strlen(email), BASE64_URL);
 	buf_addc(&b, '.');
-	base64url(&b, mac, sizeof mac);
+	base64_encode(&b, mac, sizeof mac, BASE64_URL);
 	return buf_detach(&b);
 }
 

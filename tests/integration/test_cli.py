@@ -33,7 +33,15 @@ class CommandLine(NkTestCase):
         self.assertEqual(self.nk("--bogus").returncode, 64)
         p = self.nk("render", "--bogus")
         self.assertEqual(p.returncode, 64)
-        self.assertIn("render", p.err)
+        self.assertIn("render: unknown option '--bogus'", p.err)
+        self.assertIn("usage: nkdigest render", p.err)
+        p = self.nk("send", "--limit")
+        self.assertEqual(p.returncode, 64)
+        self.assertIn("option '--limit' needs a value", p.err)
+        self.assertIn("usage: nkdigest send", p.err)
+        p = self.nk("status", "extra")
+        self.assertEqual(p.returncode, 64)
+        self.assertIn("unexpected argument 'extra'", p.err)
 
     def test_no_command_exits_64(self):
         p = self.nk()
