@@ -8,6 +8,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 int cli_fail(const struct nk_err *e)
 {
@@ -55,4 +57,42 @@ int cli_next_edition(const struct config *cfg, struct state *st, const char *onl
 		select_new(&all, cfg, now, state_seen, st, chosen);
 	article_list_free(&all);
 	return rc;
+}
+
+int cli_smtp_open(const struct config *cfg, struct cli_smtp *s, struct nk_err *e)
+{
+	memset(s, 0, sizeof *s);
+	bool oauth = cfg->auth == SMTP_AUTH_XOAUTH2;
+	int rc = oauth
+	       ? config_read_secret(cfg->oauth2_token_file, "NKDIGEST_SMTP_OAUTH2_TOKEN", true,
+	                            "SMTP OAuth 2 token", &s->secret, e)
+	       : config_read_secret(cfg->password_file, "NKDIGEST_SMTP_PASSWORD",
+	                            cfg->smtp_user != NULL, "SMTP password", &s->secret, e);
+	if (rc)
+		return rc;
+	if (cfg->helo)
+		snprintf(s->helo, sizeof s->helo, "%s", cfg->helo);
+	else if (gethostname(s->helo, sizeof s->helo - 1) != 0 || !s->helo[0])
+		snprintf(s->helo, sizeof s->helo, "localhost");
+	s->p = (struct smtp_params){
+		.url = cfg->smtp_url,
+		.helo = s->helo,
+		.tls = cfg->tls == SMTP_TLS_REQUIRED,
+		.verify = cfg->tls_verify,
+		.ca_file = cfg->smtp_ca_file,
+		.user = cfg->smtp_user,
+		.password = oauth ? NULL : s->secret,
+		.bearer = oauth ? s->secret : NULL,
+		.timeout = cfg->smtp_timeout,
+	};
+	return 0;
+}
+
+void cli_smtp_done(struct cli_smtp *s)
+{
+	if (s->secret) {
+		explicit_bzero(s->secret, strlen(s->secret));
+		free(s->secret);
+	}
+	memset(s, 0, sizeof *s);
 }

@@ -9,6 +9,7 @@
 #include "article.h"
 #include "config.h"
 #include "err.h"
+#include "smtp.h"
 #include "state.h"
 
 struct cli {
@@ -34,6 +35,17 @@ int cli_bad_option(const char *command, const char *usage, int c, char **argv);
 
 /* Finds and loads the configuration and makes its time zone current. */
 int cli_load_config(const struct cli *g, struct config *cfg, struct nk_err *e);
+
+/* The SMTP settings of cfg with the login secret read (password or OAuth 2
+ * token, from its 0600 file or the environment) and the EHLO name chosen.
+ * Release with cli_smtp_done(), which wipes the secret. */
+struct cli_smtp {
+	struct smtp_params p;
+	char *secret;
+	char helo[256];
+};
+int cli_smtp_open(const struct config *cfg, struct cli_smtp *s, struct nk_err *e);
+void cli_smtp_done(struct cli_smtp *s);
 
 /* Collects every source (or only_file) and chooses the next edition's
  * articles into chosen (see select.h); st may be a read-only state. */

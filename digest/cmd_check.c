@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static const char usage[] =
 	"usage: nkdigest check [--offline]\n"
@@ -59,14 +58,10 @@ static void check_secrets(const struct config *cfg, struct tally *t)
 {
 	struct nk_err e = {0};
 	char *s = NULL;
+	struct cli_smtp smtp;
 	bool token = cfg->unsub_url && strstr(cfg->unsub_url, "{{token}}");
-	int rc = config_read_secret(cfg->password_file, "NKDIGEST_SMTP_PASSWORD",
-	                            cfg->smtp_user != NULL, "SMTP password", &s, &e);
-	if (s) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-		s = NULL;
-	}
+	int rc = cli_smtp_open(cfg, &smtp, &e);
+	cli_smtp_done(&smtp);
 	if (!rc)
 		rc = config_read_secret(cfg->unsub_secret_file, "NKDIGEST_UNSUBSCRIBE_SECRET",
 		                        token, "unsubscribe secret", &s, &e);
@@ -121,32 +116,20 @@ static void check_sources(const struct config *cfg, struct tally *t)
 static void check_smtp(const struct config *cfg, struct tally *t)
 {
 	struct nk_err e = {0};
-	char *password = NULL, helo[256] = "localhost";
+	struct cli_smtp smtp;
 	if (!cfg->smtp_url) {
 		printf("--    smtp: no [smtp] url (needed by send)\n");
 		return;
 	}
-	int rc = config_read_secret(cfg->password_file, "NKDIGEST_SMTP_PASSWORD",
-	                            cfg->smtp_user != NULL, "SMTP password", &password, &e);
-	if (cfg->helo)
-		snprintf(helo, sizeof helo, "%s", cfg->helo);
-	else
-		gethostname(helo, sizeof helo - 1);
-	struct smtp_params sp = {
-		.url = cfg->smtp_url, .helo = helo, .tls = cfg->tls == SMTP_TLS_REQUIRED,
-		.verify = cfg->tls_verify, .ca_file = cfg->smtp_ca_file,
-		.user = cfg->smtp_user, .password = password, .timeout = cfg->smtp_timeout,
-	};
+	int rc = cli_smtp_open(cfg, &smtp, &e);
 	if (!rc)
-		rc = smtp_probe(&sp, &e);
-	if (password) {
-		explicit_bzero(password, strlen(password));
-		free(password);
-	}
+		rc = smtp_probe(&smtp.p, &e);
 	char what[600];
 	snprintf(what, sizeof what, "smtp %s: connected%s%s", cfg->smtp_url,
-	         sp.tls ? ", TLS verified" : ", without TLS",
+	         !smtp.p.tls ? ", without TLS" : smtp.p.verify ? ", TLS verified"
+	                                          : ", TLS NOT verified",
 	         cfg->smtp_user ? ", logged in" : "");
+	cli_smtp_done(&smtp);
 	line(t, rc, rc ? "smtp" : what, &e);
 }
 

@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 static const char usage[] =
 	"usage: nkdigest send [--dry-run] [--to ADDR [--tier TIER]] [--limit N]\n"
@@ -42,10 +41,9 @@ struct send_ctx {
 	struct config cfg;
 	struct templates t;
 	struct state *st;
-	char *password;
-	char *secret;
-	char helo[256];
-	struct smtp_params sp;
+	char *secret;            /* signs unsubscribe links */
+	struct cli_smtp smtp;
+	const struct smtp_params *sp;
 };
 
 static void wipe(char **s)
@@ -66,28 +64,13 @@ static int prepare(struct send_ctx *x, struct cli *g, enum state_mode mode,
 	bool token = x->cfg.unsub_url && strstr(x->cfg.unsub_url, "{{token}}");
 	if ((rc = config_check_send(&x->cfg, e)) ||
 	    (rc = templates_load(&x->cfg, &x->t, e)) ||
-	    (rc = config_read_secret(x->cfg.password_file, "NKDIGEST_SMTP_PASSWORD",
-	                             x->cfg.smtp_user != NULL, "SMTP password",
-	                             &x->password, e)) ||
+	    (rc = cli_smtp_open(&x->cfg, &x->smtp, e)) ||
 	    (rc = config_read_secret(x->cfg.unsub_secret_file, "NKDIGEST_UNSUBSCRIBE_SECRET",
 	                             token, "unsubscribe secret ([unsubscribe] secret_file)",
 	                             &x->secret, e)) ||
 	    (rc = state_open(x->cfg.state, mode, &x->st, e)))
 		return rc;
-	if (x->cfg.helo)
-		snprintf(x->helo, sizeof x->helo, "%s", x->cfg.helo);
-	else if (gethostname(x->helo, sizeof x->helo - 1) != 0 || !x->helo[0])
-		snprintf(x->helo, sizeof x->helo, "localhost");
-	x->sp = (struct smtp_params){
-		.url = x->cfg.smtp_url,
-		.helo = x->helo,
-		.tls = x->cfg.tls == SMTP_TLS_REQUIRED,
-		.verify = x->cfg.tls_verify,
-		.ca_file = x->cfg.smtp_ca_file,
-		.user = x->cfg.smtp_user,
-		.password = x->password,
-		.timeout = x->cfg.smtp_timeout,
-	};
+	x->sp = &x->smtp.p;
 	return 0;
 }
 
@@ -95,7 +78,7 @@ static void finish(struct send_ctx *x)
 {
 	state_close(x->st);
 	templates_free(&x->t);
-	wipe(&x->password);
+	cli_smtp_done(&x->smtp);
 	wipe(&x->secret);
 	config_free(&x->cfg);
 }
@@ -113,7 +96,7 @@ static int deliver_one(struct send_ctx *x, int64_t id, const struct deliver_opts
                        int *worst, struct nk_err *e)
 {
 	struct deliver_stats s;
-	int rc = deliver_edition(&x->cfg, x->st, id, &x->t, &x->sp, x->secret, o, &s, e);
+	int rc = deliver_edition(&x->cfg, x->st, id, &x->t, x->sp, x->secret, o, &s, e);
 	if (rc)
 		return rc;
 	report(id, &s);
@@ -208,7 +191,7 @@ static int test_copy(struct send_ctx *x, const char *to, const char *tier_name,
 		                         x->secret, &msg, e);
 	}
 	if (!rc && chosen.n > 0)
-		rc = smtp_pool_new(&x->sp, 1, &pool, e);
+		rc = smtp_pool_new(x->sp, 1, &pool, e);
 	if (!rc && chosen.n > 0) {
 		struct smtp_result res;
 		smtp_submit(pool, x->cfg.envelope_from, to, msg.s, msg.len, NULL);

@@ -434,6 +434,16 @@ static int smtp_key(struct config *cfg, const struct ini *ini,
 		               "(mode 0600) or $NKDIGEST_SMTP_PASSWORD", ini->path, en->line);
 	} else if (!strcmp(k, "password_file"))
 		set_path(cfg, &cfg->password_file, v);
+	else if (!strcmp(k, "oauth2_token_file"))
+		set_path(cfg, &cfg->oauth2_token_file, v);
+	else if (!strcmp(k, "auth")) {
+		if (!strcmp(v, "password"))
+			cfg->auth = SMTP_AUTH_PASSWORD;
+		else if (!strcmp(v, "xoauth2"))
+			cfg->auth = SMTP_AUTH_XOAUTH2;
+		else
+			return bad(e, ini, en, "expected password or xoauth2");
+	}
 	else if (!strcmp(k, "from")) {
 		char why[160];
 		free(cfg->from_name);
@@ -627,10 +637,18 @@ int config_check_send(const struct config *cfg, struct nk_err *e)
 		return nk_fail(e, EX_CONFIG,
 		               "%s: [unsubscribe] needs url or mailto: every digest must "
 		               "carry a way to unsubscribe", cfg->path);
-	if (cfg->smtp_user && !cfg->password_file && !getenv("NKDIGEST_SMTP_PASSWORD"))
+	if (cfg->auth == SMTP_AUTH_XOAUTH2 && !cfg->smtp_user)
+		return nk_fail(e, EX_CONFIG, "%s: [smtp] auth = xoauth2 needs user", cfg->path);
+	if (cfg->smtp_user && cfg->auth == SMTP_AUTH_PASSWORD && !cfg->password_file &&
+	    !getenv("NKDIGEST_SMTP_PASSWORD"))
 		return nk_fail(e, EX_CONFIG,
 		               "%s: [smtp] user is set but neither password_file nor "
 		               "$NKDIGEST_SMTP_PASSWORD", cfg->path);
+	if (cfg->auth == SMTP_AUTH_XOAUTH2 && !cfg->oauth2_token_file &&
+	    !getenv("NKDIGEST_SMTP_OAUTH2_TOKEN"))
+		return nk_fail(e, EX_CONFIG,
+		               "%s: [smtp] auth = xoauth2 but neither oauth2_token_file nor "
+		               "$NKDIGEST_SMTP_OAUTH2_TOKEN", cfg->path);
 	return 0;
 }
 
@@ -737,6 +755,7 @@ void config_free(struct config *cfg)
 	free(cfg->smtp_ca_file);
 	free(cfg->smtp_user);
 	free(cfg->password_file);
+	free(cfg->oauth2_token_file);
 	free(cfg->from);
 	free(cfg->from_name);
 	free(cfg->from_addr);

@@ -15,6 +15,7 @@
 enum feed_format { FEED_AUTO, FEED_JSONFEED, FEED_WORDPRESS };
 enum teasers { TEASERS_SHOW, TEASERS_HIDE };
 enum smtp_tls { SMTP_TLS_REQUIRED, SMTP_TLS_NONE };
+enum smtp_auth { SMTP_AUTH_PASSWORD, SMTP_AUTH_XOAUTH2 };
 
 struct tier_conf {
 	char *name;          /* "free", "pro": as listed in [digest] tiers */
@@ -69,7 +70,9 @@ struct config {
 	bool tls_verify;
 	char *smtp_ca_file;
 	char *smtp_user;
+	enum smtp_auth auth;     /* how smtp_user logs in */
 	char *password_file;
+	char *oauth2_token_file; /* auth = xoauth2: a bearer token */
 	char *from;              /* "Name <addr>" as written */
 	char *from_name;         /* parsed from `from` */
 	char *from_addr;

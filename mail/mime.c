@@ -5,6 +5,7 @@
 #include "mime.h"
 #include "address.h"
 #include "rfc2047.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 #include <libetpan/clist.h>
@@ -50,32 +51,6 @@ static void must(int r)
 
 /* ---- validation ---- */
 
-/* Like utf8_valid() in digest/utf8.h, kept here so that this module and its
- * test link on their own. */
-static bool utf8_ok(const unsigned char *s)
-{
-	while (*s) {
-		unsigned c = *s;
-		size_t n = c < 0x80 ? 0 : c >= 0xc2 && c < 0xe0 ? 1 :
-			   c >= 0xe0 && c < 0xf0 ? 2 : c >= 0xf0 && c < 0xf5 ? 3 :
-			   4;
-		if (n == 4)
-			return false;
-		unsigned cp = n == 0 ? c : n == 1 ? c & 0x1f :
-			      n == 2 ? c & 0x0f : c & 0x07;
-		for (size_t i = 1; i <= n; i++) {
-			if ((s[i] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		s += n + 1;
-	}
-	return true;
-}
-
 static bool absent(const char *s)
 {
 	return !s || !*s;
@@ -92,7 +67,7 @@ static int check_value(const char *field, const char *v, size_t max,
 	if (strlen(v) > max)
 		return nk_fail(e, EX_DATAERR, "%s is longer than %zu bytes",
 			       field, max);
-	if (!utf8_ok((const unsigned char *)v))
+	if (!utf8_valid(v, strlen(v)))
 		return nk_fail(e, EX_DATAERR, "%s is not valid UTF-8", field);
 	return 0;
 }

@@ -96,13 +96,20 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *
 			c->fail_done = c->reply[3] != '-';
 		}
 	} else if (type == CURLINFO_HEADER_OUT) {
-		/* Only the verb: "AUTH PLAIN <base64>" must not be kept. */
-		size_t i = 0;
-		while (i < size && i < sizeof c->cmd - 1 && isalpha((unsigned char)data[i])) {
-			c->cmd[i] = (char)toupper((unsigned char)data[i]);
-			i++;
+		/* Only a known verb: the other lines sent are AUTH exchanges,
+		 * which carry credentials and must not be kept at all. */
+		static const char *const verbs[] = {
+			"EHLO", "HELO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA",
+			"QUIT", "RSET", "NOOP", "VRFY", NULL,
+		};
+		for (const char *const *v = verbs; *v; v++) {
+			size_t n = strlen(*v);
+			if (size > n && !strncasecmp(data, *v, n) &&
+			    (data[n] == ' ' || data[n] == '\r')) {
+				memcpy(c->cmd, *v, n + 1);
+				break;
+			}
 		}
-		c->cmd[i] = '\0';
 	}
 	return 0;
 }
@@ -207,7 +214,12 @@ static void setup(struct smtp_pool *pool, struct conn *c, const char *from)
 		curl_easy_setopt(h, CURLOPT_CAINFO, p->ca_file);
 	if (p->user) {
 		curl_easy_setopt(h, CURLOPT_USERNAME, p->user);
-		curl_easy_setopt(h, CURLOPT_PASSWORD, p->password ? p->password : "");
+		if (p->bearer) {
+			curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, p->bearer);
+			curl_easy_setopt(h, CURLOPT_LOGIN_OPTIONS, "AUTH=XOAUTH2");
+		} else {
+			curl_easy_setopt(h, CURLOPT_PASSWORD, p->password ? p->password : "");
+		}
 	}
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, p->timeout);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, p->timeout < 30 ? p->timeout : 30L);

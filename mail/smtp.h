@@ -20,7 +20,8 @@ struct smtp_params {        /* all borrowed for the pool's lifetime */
 	bool verify;            /* check certificate and host name */
 	const char *ca_file;    /* extra CA bundle, or NULL */
 	const char *user;       /* NULL: no AUTH */
-	const char *password;
+	const char *password;   /* AUTH PLAIN/LOGIN, or */
+	const char *bearer;     /* AUTH XOAUTH2 with this OAuth 2 token */
 	long timeout;           /* seconds per message */
 };
 

@@ -133,10 +133,14 @@ class RecordingHandler:
 class SmtpServer:
     """aiosmtpd on a free loopback port, optionally with STARTTLS and AUTH."""
 
-    def __init__(self, tls_context=None, require_starttls=False, users=None):
-        self.handler = RecordingHandler()
+    def __init__(self, tls_context=None, require_starttls=False, users=None,
+                 implicit_tls=None, handler=None):
+        self.handler = handler or RecordingHandler()
         self.port = free_port()
+        self.scheme = "smtps" if implicit_tls else "smtp"
         kwargs = {}
+        if implicit_tls:
+            kwargs["ssl_context"] = implicit_tls
         if tls_context:
             kwargs.update(tls_context=tls_context, require_starttls=require_starttls)
         if users is not None:
@@ -156,7 +160,7 @@ class SmtpServer:
         return self.handler.received
 
     def url(self):
-        return f"smtp://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def stop(self):
         self.controller.stop()

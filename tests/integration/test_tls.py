@@ -1,7 +1,12 @@
 """TLS and login: certificates are verified by default, against a CA made
 for the test with openssl; passwords come from a private file or the
 environment and never show up in output."""
-from harness import NkTestCase, SAMPLE_JSONFEED, make_ca, server_tls_context
+import base64
+
+from aiosmtpd.smtp import AuthResult
+
+from harness import (NkTestCase, RecordingHandler, SAMPLE_JSONFEED, make_ca,
+                     server_tls_context)
 
 SUBS = "email,name,tier\na@example.org,A,pro\nb@example.org,B,free\n"
 
@@ -50,6 +55,27 @@ class StartTls(NkTestCase):
         self.assertRegex(p.out, r"FAIL +smtp")
 
 
+class ImplicitTls(NkTestCase):
+    def test_smtps_url_delivers_over_verified_tls(self):
+        ca, crt, key = make_ca(self.dir)
+        smtp = self.smtp_server(implicit_tls=server_tls_context(crt, key))
+        self.assertTrue(smtp.url().startswith("smtps://"))
+        conf = self.config(str(SAMPLE_JSONFEED), smtp=smtp.url(), subscribers=SUBS,
+                           smtp_extra={"tls": "required", "ca_file": str(ca)})
+        p = self.nk("send", config=conf)
+        self.assertEqual(p.returncode, 0, p.err)
+        self.assertEqual(len(smtp.received), 2)
+
+    def test_smtps_with_an_unknown_certificate_is_refused(self):
+        ca, crt, key = make_ca(self.dir)
+        smtp = self.smtp_server(implicit_tls=server_tls_context(crt, key))
+        conf = self.config(str(SAMPLE_JSONFEED), smtp=smtp.url(), subscribers=SUBS,
+                           smtp_extra={"tls": "required"})
+        p = self.nk("send", config=conf)
+        self.assertEqual(p.returncode, 69, p.err)
+        self.assertEqual(smtp.received, [])
+
+
 class Login(NkTestCase):
     def setUp(self):
         super().setUp()
@@ -90,3 +116,59 @@ class Login(NkTestCase):
         self.assertEqual(p.returncode, 78)
         self.assertIn("chmod 600", p.err)
         self.assertNotIn("pa55", p.err)
+
+
+class OAuthHandler(RecordingHandler):
+    """Accepts AUTH XOAUTH2 (Gmail's and Microsoft's SASL mechanism) for
+    one user and bearer token, and nothing else."""
+
+    def __init__(self, user, token):
+        super().__init__()
+        self.user, self.token, self.seen = user, token, []
+
+    async def auth_XOAUTH2(self, server, args):
+        if len(args) > 1:   # initial response on the AUTH line
+            raw = base64.b64decode(args[1]).decode()
+        else:               # after a "334" (aiosmtpd decodes the answer)
+            raw = (await server.challenge_auth("", encode_to_b64=False)).decode()
+        self.seen.append(raw.split("\x01")[0])
+        ok = raw == f"user={self.user}\x01auth=Bearer {self.token}\x01\x01"
+        if ok:
+            return AuthResult(success=True, handled=False)
+        return AuthResult(success=False, handled=False,
+                          message="535 5.7.8 Username and Password not accepted")
+
+
+class OAuth2Login(NkTestCase):
+    def setUp(self):
+        super().setUp()
+        self.ca, crt, key = make_ca(self.dir)
+        self.handler = OAuthHandler("digest@example.org", "ya29.token-abc")
+        self.smtp = self.smtp_server(tls_context=server_tls_context(crt, key),
+                                     require_starttls=True, handler=self.handler)
+
+    def conf(self, name, **smtp):
+        extra = {"tls": "required", "ca_file": str(self.ca), "user": "digest@example.org",
+                 "auth": "xoauth2", **smtp}
+        return self.config(str(SAMPLE_JSONFEED), smtp=self.smtp.url(), subscribers=SUBS,
+                           smtp_extra=extra, name=name)
+
+    def test_bearer_token_file_logs_in_with_xoauth2(self):
+        self.write("token", "ya29.token-abc\n", mode=0o600)
+        p = self.nk("send", config=self.conf("oauth.conf", oauth2_token_file="token"))
+        self.assertEqual(p.returncode, 0, p.err)
+        self.assertEqual(len(self.smtp.received), 2)
+        self.assertIn("user=digest@example.org", self.handler.seen)
+        self.assertNotIn("ya29", p.err + p.out)
+
+    def test_expired_token_exits_78(self):
+        p = self.nk("send", config=self.conf("old.conf"),
+                    env={"NKDIGEST_SMTP_OAUTH2_TOKEN": "ya29.expired"})
+        self.assertEqual(p.returncode, 78, p.err)
+        self.assertNotIn("ya29", p.err + p.out)
+        self.assertEqual(self.smtp.received, [])
+
+    def test_xoauth2_without_a_token_is_a_config_error(self):
+        p = self.nk("send", config=self.conf("none.conf"))
+        self.assertEqual(p.returncode, 78)
+        self.assertIn("oauth2_token_file", p.err)
