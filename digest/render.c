@@ -162,6 +162,7 @@ static cJSON *build_data(const struct config *cfg, const struct grouping *g,
 			cJSON_AddStringToObject(sec, "tier", cfg->tiers[gs->tier].name);
 			add_owned(sec, "underline", underline(cfg->tiers[gs->tier].label, '-'));
 			cJSON_AddBoolToObject(sec, "teasers", teaser);
+			cJSON_AddBoolToObject(sec, "premium", gs->tier > 0);
 			cJSON_AddNumberToObject(sec, "count", (double)gs->n);
 			cJSON_AddItemToObject(sec, "articles", arts);
 			cJSON_AddItemToArray(sections, sec);

@@ -161,6 +161,16 @@ class RenderSample(NkTestCase):
         self.assertIn("‘progress’", m["Subject"])
         self.assertIn("Read it with NK PRO", m.get_body(("plain",)).get_content())
 
+    def test_no_template_syntax_reaches_any_output(self):
+        for tier in ("free", "pro"):
+            for fmt in ("text", "html", "eml"):
+                p = self.nk("render", "--tier", tier, "--format", fmt, config=self.cfg)
+                self.assertEqual(p.returncode, 0, p.err)
+                self.assertNotIn("{{", p.out, (tier, fmt))
+                self.assertNotIn("}}", p.out, (tier, fmt))
+        html = self.nk("render", "--format", "html", config=self.cfg).out
+        self.assertTrue(html.startswith("<!DOCTYPE html>\n<html"), html[:80])
+
     def test_render_changes_nothing(self):
         self.nk("render", config=self.cfg)
         self.nk("render", "--format", "eml", config=self.cfg)
