@@ -139,6 +139,7 @@ static int dry_run(struct send_ctx *x, struct nk_err *e)
 	if (!rc && chosen.n > 0)
 		rc = subscribers_load(x->cfg.subscribers, &x->cfg, &subs, e);
 	long would = 0;
+	int64_t id = state_next_id(x->st);
 	for (size_t i = 0; !rc && chosen.n > 0 && i < subs.n; i++) {
 		const struct subscriber *s = &subs.v[i];
 		if (state_suppressed(x->st, s->email)) {
@@ -148,8 +149,7 @@ static int dry_run(struct send_ctx *x, struct nk_err *e)
 		struct buf msg = {0};
 		struct recipient r = { s->email, s->name };
 		int tier = config_tier_index(&x->cfg, s->tier);
-		rc = personalise_message(&x->cfg, &v[tier], state_next_id(x->st), now, &r,
-		                         x->secret, &msg, e);
+		rc = personalise_message(&x->cfg, &v[tier], id, now, &r, x->secret, &msg, e);
 		if (!rc)
 			printf("would send  %s  %s  %zu bytes\n", s->email, s->tier, msg.len);
 		buf_free(&msg);
