@@ -93,8 +93,9 @@ deps:
 deps-test:
 	@scripts/install-deps test
 
+# Quiet build (warnings still show), so the digest is what you see.
 demo: deps
-	@$(MAKE) --no-print-directory nkdigest
+	@$(MAKE) --no-print-directory -s nkdigest
 	./nkdigest -c config/demo.conf render --stdout
 
 # Both builds first, then one run over both, ending in "N passed, N failed".
