@@ -53,8 +53,9 @@ def free_port():
 class FeedServer:
     """An HTTP server with fixed routes: path -> (status, content type, body)."""
 
-    def __init__(self, routes=None):
+    def __init__(self, routes=None, tls_context=None):
         self.routes = dict(routes or {})
+        self.scheme = "https" if tls_context else "http"
         self.requests = []
         outer = self
 
@@ -64,6 +65,9 @@ class FeedServer:
                 status, ctype, body = outer.routes.get(
                     self.path, (404, "text/plain", b"not found"))
                 self.send_response(status)
+                if 300 <= status < 400:   # body is where to go
+                    self.send_header("Location", body.decode())
+                    body = b""
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -73,6 +77,8 @@ class FeedServer:
                 pass
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if tls_context:
+            self.httpd.socket = tls_context.wrap_socket(self.httpd.socket, server_side=True)
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
@@ -84,7 +90,7 @@ class FeedServer:
         return self.url(path)
 
     def url(self, path):
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
 
     def stop(self):
         self.httpd.shutdown()
@@ -279,8 +285,8 @@ class NkTestCase(unittest.TestCase):
             s.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def feed_server(self, routes=None):
-        s = FeedServer(routes)
+    def feed_server(self, routes=None, tls_context=None):
+        s = FeedServer(routes, tls_context)
         self._servers.append(s)
         return s
 

@@ -55,6 +55,38 @@ class StartTls(NkTestCase):
         self.assertRegex(p.out, r"FAIL +smtp")
 
 
+class HttpsFeeds(NkTestCase):
+    def setUp(self):
+        super().setUp()
+        self.ca, crt, key = make_ca(self.dir)
+        self.http = self.feed_server(tls_context=server_tls_context(crt, key))
+        self.url = self.http.serve("/feed.json", SAMPLE_JSONFEED.read_bytes())
+        self.assertTrue(self.url.startswith("https://"))
+
+    def test_https_feed_with_its_ca_is_fetched(self):
+        conf = self.config(self.url, source={"ca_file": str(self.ca)})
+        p = self.nk("fetch", config=conf)
+        self.assertEqual(p.returncode, 0, p.err)
+        self.assertIn("10 new articles", p.out)
+
+    def test_https_feed_with_an_unknown_certificate_is_refused(self):
+        conf = self.config(self.url)
+        p = self.nk("fetch", config=conf)
+        self.assertEqual(p.returncode, 69)
+        self.assertIn(self.url, p.err)
+        self.assertRegex(p.err.lower(), r"certificate|ssl|issuer")
+        self.assertEqual(p.out, "")
+
+    def test_redirects_are_followed(self):
+        plain = self.feed_server()
+        plain.serve("/feed.json", SAMPLE_JSONFEED.read_bytes())
+        moved = plain.serve("/old-feed", plain.url("/feed.json"), status=301)
+        p = self.nk("fetch", config=self.config(moved, name="moved.conf"))
+        self.assertEqual(p.returncode, 0, p.err)
+        self.assertIn("10 new articles", p.out)
+        self.assertEqual([r[0] for r in plain.requests], ["/old-feed", "/feed.json"])
+
+
 class ImplicitTls(NkTestCase):
     def test_smtps_url_delivers_over_verified_tls(self):
         ca, crt, key = make_ca(self.dir)
