@@ -15,7 +15,17 @@ struct buf {
 
 void buf_add(struct buf *b, const void *p, size_t n);
 void buf_adds(struct buf *b, const char *s);
-void buf_addc(struct buf *b, char c);
+
+/* One byte; inline because encoders call it for every byte they write. */
+static inline void buf_addc(struct buf *b, char c)
+{
+	if (b->len + 1 < b->cap) {
+		b->s[b->len++] = c;
+		b->s[b->len] = '\0';
+	} else {
+		buf_add(b, &c, 1);
+	}
+}
 void buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void buf_truncate(struct buf *b, size_t len);

@@ -182,59 +182,74 @@ static int check_msg(const struct mime_msg *m, struct nk_err *e)
 
 /* ---- encoding ---- */
 
-/* Whether byte i may be written as it is, at output column col. A space or
- * tab ending a line is encoded (RFC 2045 §6.7(3)); so are "From " and "."
- * starting a line, which mbox writers and SMTP servers would otherwise
- * alter (libcurl dot-stuffs too, but an encoded '.' costs nothing). */
-static bool qp_plain(const char *s, size_t n, size_t i, size_t col, bool eol)
+/* Bytes quoted-printable may carry as they are (RFC 2045 §6.7(2)): printable
+ * ASCII except '='. Space and tab are decided by position. */
+static bool qp_safe(unsigned char c)
 {
-	unsigned char c = (unsigned char)s[i];
+	return c >= 33 && c <= 126 && c != '=';
+}
+
+/* Whether p[j] may be written as it is at output column col of a line of
+ * len bytes. A space or tab ending a line is encoded (RFC 2045 §6.7(3));
+ * so are "From " and "." starting a line, which mbox writers and SMTP
+ * servers would otherwise alter (libcurl dot-stuffs too, but an encoded '.'
+ * costs nothing). */
+static bool qp_plain(const char *p, size_t len, size_t j, size_t col)
+{
+	unsigned char c = (unsigned char)p[j];
 	if (c == ' ' || c == '\t')
-		return !eol;
-	if (c < 33 || c > 126 || c == '=')
+		return j + 1 < len;
+	if (!qp_safe(c))
 		return false;
-	if (col == 0 && c == '.')
+	if (col == 0 && (c == '.' || (len - j >= 5 && !memcmp(p + j, "From ", 5))))
 		return false;
-	return !(col == 0 && i + 5 <= n && !memcmp(s + i, "From ", 5));
+	return true;
 }
 
-static bool is_break(const char *s, size_t n, size_t i)
+/* One line (no line end) as quoted-printable output lines of at most 76
+ * characters, soft breaks ("=" CRLF) between them. Staged in a local array:
+ * this runs for every byte of every message. */
+static void qp_line(const char *p, size_t len, struct buf *out)
 {
-	return i < n && (s[i] == '\n' ||
-			 (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n'));
+	static const char hex[] = "0123456789ABCDEF";
+	char line[QP_LINE + 4];
+	size_t col = 0;
+	for (size_t j = 0; j < len; j++) {
+		bool eol = j + 1 == len;
+		bool plain = qp_plain(p, len, j, col);
+		/* Room for the '=' of a soft break unless the line ends here. */
+		if (col + (plain ? 1 : 3) > (eol ? QP_LINE : QP_LINE - 1)) {
+			buf_add(out, line, col);
+			buf_add(out, "=\r\n", 3);
+			col = 0;
+			plain = qp_plain(p, len, j, col);
+		}
+		unsigned char c = (unsigned char)p[j];
+		if (plain) {
+			line[col++] = (char)c;
+		} else {
+			line[col++] = '=';
+			line[col++] = hex[c >> 4];
+			line[col++] = hex[c & 15];
+		}
+	}
+	buf_add(out, line, col);
 }
 
-/* Quoted-printable with CRLF line ends and lines of at most 76 characters.
+/* Quoted-printable with CRLF line ends ("\n" and "\r\n" both end a line).
  * libetpan's own encoder writes a line's trailing space twice (literally and
  * then as "=20"), changing the text, so the part is handed over encoded. */
 static void qp_encode(const char *s, size_t n, struct buf *out)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	size_t col = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (is_break(s, n, i)) {
-			if (s[i] == '\r')
-				i++;
+	size_t i = 0;
+	while (i < n) {
+		const char *nl = memchr(s + i, '\n', n - i);
+		size_t end = nl ? (size_t)(nl - s) : n;
+		size_t e = end > i && nl && s[end - 1] == '\r' ? end - 1 : end;
+		qp_line(s + i, e - i, out);
+		if (nl)
 			buf_add(out, "\r\n", 2);
-			col = 0;
-			continue;
-		}
-		bool eol = i + 1 == n || is_break(s, n, i + 1);
-		size_t len = qp_plain(s, n, i, col, eol) ? 1 : 3;
-		/* Room for the '=' of a soft break unless the line ends here. */
-		if (col + len > (eol ? QP_LINE : QP_LINE - 1)) {
-			buf_add(out, "=\r\n", 3);
-			col = 0;
-			len = qp_plain(s, n, i, col, eol) ? 1 : 3;
-		}
-		unsigned char c = (unsigned char)s[i];
-		if (len == 1) {
-			buf_addc(out, (char)c);
-		} else {
-			char e[3] = { '=', hex[c >> 4], hex[c & 15] };
-			buf_add(out, e, 3);
-		}
-		col += len;
+		i = nl ? end + 1 : n;
 	}
 }
 
