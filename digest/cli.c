@@ -90,9 +90,6 @@ int cli_smtp_open(const struct config *cfg, struct cli_smtp *s, struct nk_err *e
 
 void cli_smtp_done(struct cli_smtp *s)
 {
-	if (s->secret) {
-		explicit_bzero(s->secret, strlen(s->secret));
-		free(s->secret);
-	}
+	config_free_secret(s->secret);
 	memset(s, 0, sizeof *s);
 }

@@ -65,10 +65,7 @@ static void check_secrets(const struct config *cfg, struct tally *t)
 	if (!rc)
 		rc = config_read_secret(cfg->unsub_secret_file, "NKDIGEST_UNSUBSCRIBE_SECRET",
 		                        token, "unsubscribe secret", &s, &e);
-	if (s) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
+	config_free_secret(s);
 	line(t, rc, "secrets", &e);
 }
 

@@ -182,10 +182,7 @@ done:
 	article_list_free(&chosen);
 	state_close(st);
 	templates_free(&t);
-	if (secret) {
-		explicit_bzero(secret, strlen(secret));
-		free(secret);
-	}
+	config_free_secret(secret);
 	config_free(&cfg);
 	return rc ? cli_fail(&e) : 0;
 }

@@ -46,15 +46,6 @@ struct send_ctx {
 	const struct smtp_params *sp;
 };
 
-static void wipe(char **s)
-{
-	if (*s) {
-		explicit_bzero(*s, strlen(*s));
-		free(*s);
-		*s = NULL;
-	}
-}
-
 static int prepare(struct send_ctx *x, struct cli *g, enum state_mode mode,
                    struct nk_err *e)
 {
@@ -79,7 +70,7 @@ static void finish(struct send_ctx *x)
 	state_close(x->st);
 	templates_free(&x->t);
 	cli_smtp_done(&x->smtp);
-	wipe(&x->secret);
+	config_free_secret(x->secret);
 	config_free(&x->cfg);
 }
 

@@ -93,6 +93,23 @@ static int parse_bool(const struct ini *ini, const struct ini_entry *en, bool *o
 	return 0;
 }
 
+/* One of a fixed list of words; *out is its index in names (NULL-ended),
+ * which each caller lists in the order of its enum. */
+static int parse_choice(const struct ini *ini, const struct ini_entry *en,
+                        const char *const *names, int *out, struct nk_err *e)
+{
+	char what[128] = "expected ";
+	for (int i = 0; names[i]; i++) {
+		if (!strcmp(en->value, names[i])) {
+			*out = i;
+			return 0;
+		}
+		snprintf(what + strlen(what), sizeof what - strlen(what), "%s%s",
+		         i == 0 ? "" : names[i + 1] ? ", " : " or ", names[i]);
+	}
+	return bad(e, ini, en, what);
+}
+
 /* "50/s", "3000/m", "100000/h", "0" (no limit). */
 static int parse_rate(const struct ini *ini, const struct ini_entry *en, double *out,
                       struct nk_err *e)
@@ -263,12 +280,11 @@ static int digest_key(struct config *cfg, const struct ini *ini,
 	else if (!strcmp(k, "tiers"))
 		return set_tiers(cfg, ini, en, e);
 	else if (!strcmp(k, "pro_teasers")) {
-		if (!strcmp(v, "show"))
-			cfg->teasers = TEASERS_SHOW;
-		else if (!strcmp(v, "hide"))
-			cfg->teasers = TEASERS_HIDE;
-		else
-			return bad(e, ini, en, "expected show or hide");
+		static const char *const names[] = { "show", "hide", NULL };
+		int i;
+		if (parse_choice(ini, en, names, &i, e))
+			return e->code;
+		cfg->teasers = (enum teasers)i;
 	} else if (!strcmp(k, "templates"))
 		set_path(cfg, &cfg->templates, v);
 	else if (!strcmp(k, "state")) {
@@ -352,14 +368,11 @@ static int source_key(struct config *cfg, const struct ini *ini,
 			return bad(e, ini, en, "only http://, https:// and file:// are supported");
 		s->url = (strstr(v, "://") || !strcmp(v, "-")) ? xstrdup(v) : resolve(cfg, v);
 	} else if (!strcmp(k, "format")) {
-		if (!strcmp(v, "auto"))
-			s->format = FEED_AUTO;
-		else if (!strcmp(v, "jsonfeed"))
-			s->format = FEED_JSONFEED;
-		else if (!strcmp(v, "wordpress"))
-			s->format = FEED_WORDPRESS;
-		else
-			return bad(e, ini, en, "expected auto, jsonfeed or wordpress");
+		static const char *const names[] = { "auto", "jsonfeed", "wordpress", NULL };
+		int i;
+		if (parse_choice(ini, en, names, &i, e))
+			return e->code;
+		s->format = (enum feed_format)i;
 	} else if (!strcmp(k, "tier"))
 		set_str(&s->tier, v);
 	else if (!strcmp(k, "ca_file"))
@@ -416,12 +429,11 @@ static int smtp_key(struct config *cfg, const struct ini *ini,
 			return bad(e, ini, en, "expected smtp://host:port or smtps://host:port");
 		set_str(&cfg->smtp_url, v);
 	} else if (!strcmp(k, "tls")) {
-		if (!strcmp(v, "required"))
-			cfg->tls = SMTP_TLS_REQUIRED;
-		else if (!strcmp(v, "none"))
-			cfg->tls = SMTP_TLS_NONE;
-		else
-			return bad(e, ini, en, "expected required or none");
+		static const char *const names[] = { "required", "none", NULL };
+		int i;
+		if (parse_choice(ini, en, names, &i, e))
+			return e->code;
+		cfg->tls = (enum smtp_tls)i;
 	} else if (!strcmp(k, "tls_verify"))
 		return parse_bool(ini, en, &cfg->tls_verify, e);
 	else if (!strcmp(k, "ca_file"))
@@ -437,14 +449,12 @@ static int smtp_key(struct config *cfg, const struct ini *ini,
 	else if (!strcmp(k, "oauth2_token_file"))
 		set_path(cfg, &cfg->oauth2_token_file, v);
 	else if (!strcmp(k, "auth")) {
-		if (!strcmp(v, "password"))
-			cfg->auth = SMTP_AUTH_PASSWORD;
-		else if (!strcmp(v, "xoauth2"))
-			cfg->auth = SMTP_AUTH_XOAUTH2;
-		else
-			return bad(e, ini, en, "expected password or xoauth2");
-	}
-	else if (!strcmp(k, "from")) {
+		static const char *const names[] = { "password", "xoauth2", NULL };
+		int i;
+		if (parse_choice(ini, en, names, &i, e))
+			return e->code;
+		cfg->auth = (enum smtp_auth)i;
+	} else if (!strcmp(k, "from")) {
 		char why[160];
 		free(cfg->from_name);
 		free(cfg->from_addr);
@@ -726,6 +736,14 @@ int config_read_secret(const char *path, const char *env, bool required,
 	*out = xstrdup(chunk);
 	explicit_bzero(chunk, sizeof chunk);
 	return 0;
+}
+
+void config_free_secret(char *secret)
+{
+	if (secret) {
+		explicit_bzero(secret, strlen(secret));
+		free(secret);
+	}
 }
 
 void config_free(struct config *cfg)

@@ -118,9 +118,12 @@ int config_tier_index(const struct config *cfg, const char *name);
  * env. Trailing newlines are dropped. Returns 0 and a string the caller
  * wipes (explicit_bzero) and frees; EX_CONFIG when the file is missing, too
  * open or empty; EX_CONFIG when neither is set and required. *out is NULL
- * when nothing is configured and !required. */
+ * when nothing is configured and !required. Release with
+ * config_free_secret(). */
 int config_read_secret(const char *path, const char *env, bool required,
                        const char *what, char **out, struct nk_err *e);
+/* Wipes and frees what config_read_secret gave (NULL is fine). */
+void config_free_secret(char *secret);
 
 void config_free(struct config *cfg);
 
