@@ -5,6 +5,7 @@
 #   make test          install missing test packages, run every test twice:
 #                      a normal build and an AddressSanitizer + UBSan build
 #   make bench         send-rate and memory measurements against smtp-sink
+#   make check-layers  check that includes point down the layers (make test runs it)
 #   make install PREFIX=/usr/local
 #
 # Objects go to build/<variant>/ (release or asan), so both builds coexist.
@@ -36,26 +37,39 @@ PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS)))$(PKG_CF
 PKG_LIBS   = $(eval PKG_LIBS := $$(filter-out -specs=%,$$(shell pkg-config --libs $(PKGS))) -lunistring)$(PKG_LIBS)
 TEST_LIBS  = $(eval TEST_LIBS := $$(shell pkg-config --libs cmocka))$(TEST_LIBS)
 
-override CFLAGS  += $(STD) $(WARN) $(SAN) -Idigest -Imail -I$(OUT) $(PKG_CFLAGS)
+override CFLAGS  += $(STD) $(WARN) $(SAN) $(PKG_CFLAGS)
 override LDFLAGS += $(SAN)
 
-# The program, one file per concern (see README "Where things are").
-DIGEST = xalloc buf err log ini config datetime utf8 html_text wrap collect \
-         fetch article feed feed_jsonfeed feed_wordpress select group \
-         template render subscribers state
-MAIL   = base64 address rfc2047 mime unsubscribe personalise smtp deliver
-CMDS   = cli cmd_render cmd_send cmd_fetch cmd_check cmd_status
+# The layers, bottom up (README "Where things are"), one file per concern:
+#   util/    helpers both sides use
+#   mail/    mail standards; knows nothing of nkdigest's config, state or editions
+#   digest/  the program (config, editions, delivery, state), then the
+#            commands (main, cli, cmd_*) on top
+UTIL    = xalloc buf err log ini datetime utf8 html_text wrap
+MAIL    = base64 address rfc2047 mime unsubscribe smtp
+PROGRAM = config subscribers article fetch feed feed_jsonfeed feed_wordpress \
+          collect select group template render edition personalise deliver state
+CMDS    = cli cmd_render cmd_send cmd_fetch cmd_check cmd_status
 
-LIB_OBJS = $(DIGEST:%=$(OUT)/digest/%.o) $(MAIL:%=$(OUT)/mail/%.o) \
-           $(OUT)/templates_builtin.o
+# Each layer is compiled with only its own and lower include paths, so an
+# include that points up the layers does not compile. scripts/check-layers
+# checks the rest: commands above the program, each library in its module.
+INC_util   = -Iutil
+INC_mail   = -Imail -Iutil
+INC_digest = -Idigest -Imail -Iutil
+
+LIB_OBJS = $(UTIL:%=$(OUT)/util/%.o) $(MAIL:%=$(OUT)/mail/%.o) \
+           $(PROGRAM:%=$(OUT)/digest/%.o) $(OUT)/templates_builtin.o
 BIN_OBJS = $(OUT)/digest/main.o $(CMDS:%=$(OUT)/digest/%.o)
 TEMPLATES = templates/subject.txt templates/digest.txt templates/digest.html
 
-UNIT = test_template test_text test_feed test_group test_config test_rfc2047 \
-       test_mime test_subscribers test_datetime
+# One unit test program per module it tests.
+UNIT = test_utf8 test_html_text test_wrap test_datetime test_config \
+       test_address test_rfc2047 test_mime test_smtp_classify test_template \
+       test_feed test_select test_group test_subscribers test_state
 UNIT_BINS = $(UNIT:%=$(OUT)/tests/%)
 
-.PHONY: all demo test check unit-bins bench install clean deps deps-test
+.PHONY: all demo test check check-layers unit-bins bench install clean deps deps-test
 all: nkdigest
 
 nkdigest: $(OUT)/nkdigest
@@ -70,9 +84,15 @@ $(OUT)/libnk.a: $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(OUT)/%.o: %.c
+$(OUT)/util/%.o: util/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CFLAGS) $(INC_util) -MMD -MP -c -o $@ $<
+$(OUT)/mail/%.o: mail/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(INC_mail) -MMD -MP -c -o $@ $<
+$(OUT)/digest/%.o: digest/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(INC_digest) -MMD -MP -c -o $@ $<
 
 # The default templates are compiled in, so the binary works from anywhere;
 # `templates = DIR` in the config overrides them file by file.
@@ -82,9 +102,11 @@ $(OUT)/templates_builtin.c: $(TEMPLATES) scripts/embed-templates
 $(OUT)/templates_builtin.o: $(OUT)/templates_builtin.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(OUT)/tests/%: tests/unit/%.c $(OUT)/libnk.a
+# Tests see every layer; tests/unit/support.c holds what several share.
+$(OUT)/tests/%: tests/unit/%.c tests/unit/support.c tests/unit/support.h $(OUT)/libnk.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(OUT)/libnk.a $(PKG_LIBS) $(TEST_LIBS)
+	$(CC) $(CFLAGS) $(INC_digest) -Itests/unit $(LDFLAGS) -o $@ $< tests/unit/support.c \
+		$(OUT)/libnk.a $(PKG_LIBS) $(TEST_LIBS)
 
 unit-bins: $(OUT)/nkdigest $(UNIT_BINS)
 
@@ -99,12 +121,15 @@ demo: deps
 	./nkdigest -c config/demo.conf render --stdout
 
 # Both builds first, then one run over both, ending in "N passed, N failed".
-test: deps-test
+test: deps-test check-layers
 	@$(MAKE) --no-print-directory BUILD=release unit-bins nkdigest
 	@$(MAKE) --no-print-directory BUILD=asan unit-bins
 	tests/run release asan
 
 check: test
+
+check-layers:
+	@scripts/check-layers
 
 bench: deps-test
 	@$(MAKE) --no-print-directory nkdigest

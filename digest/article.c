@@ -3,25 +3,9 @@
 #include "buf.h"
 #include "xalloc.h"
 
+#include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-
-void article_assign_tier(struct article *a, const struct source_conf *src)
-{
-	free(a->tier);
-	a->tier = NULL;
-	for (size_t r = 0; r < src->nrules && !a->tier; r++) {
-		const struct tier_rule *rule = &src->rules[r];
-		if (rule->kind == RULE_URL && a->url && strstr(a->url, rule->value))
-			a->tier = xstrdup(rule->tier);
-		for (size_t t = 0; rule->kind == RULE_TAG && t < a->ntags && !a->tier; t++)
-			if (!strcasecmp(a->tags[t], rule->value))
-				a->tier = xstrdup(rule->tier);
-	}
-	if (!a->tier)
-		a->tier = xstrdup(src->tier);
-}
 
 char *article_authors_text(const struct article *a)
 {
@@ -107,7 +91,7 @@ static cJSON *strv_to_json(char **v, size_t n)
 	return arr;
 }
 
-cJSON *article_to_json(const struct article *a)
+static cJSON *article_to_json(const struct article *a)
 {
 	cJSON *j = cJSON_CreateObject();
 	cJSON_AddStringToObject(j, "key", a->key);
@@ -118,7 +102,6 @@ cJSON *article_to_json(const struct article *a)
 	cJSON_AddItemToObject(j, "authors", strv_to_json(a->authors, a->nauthors));
 	cJSON_AddItemToObject(j, "tags", strv_to_json(a->tags, a->ntags));
 	cJSON_AddNumberToObject(j, "published", (double)a->published);
-	cJSON_AddNumberToObject(j, "offset", a->offset_min);
 	cJSON_AddStringToObject(j, "tier", a->tier);
 	cJSON_AddStringToObject(j, "source", a->source);
 	return j;
@@ -143,11 +126,10 @@ static char **get_strv(const cJSON *j, const char *name, size_t *n)
 	return v;
 }
 
-int article_from_json(const cJSON *j, struct article *a)
+static int article_from_json(const cJSON *j, struct article *a)
 {
 	memset(a, 0, sizeof *a);
 	const cJSON *pub = cJSON_GetObjectItemCaseSensitive(j, "published");
-	const cJSON *off = cJSON_GetObjectItemCaseSensitive(j, "offset");
 	a->key = get_str(j, "key");
 	a->id = get_str(j, "id");
 	a->url = get_str(j, "url");
@@ -163,6 +145,33 @@ int article_from_json(const cJSON *j, struct article *a)
 		return -1;
 	}
 	a->published = (time_t)pub->valuedouble;
-	a->offset_min = cJSON_IsNumber(off) ? off->valueint : 0;
 	return 0;
+}
+
+char *article_list_freeze(const struct article_list *l)
+{
+	cJSON *arr = cJSON_CreateArray();
+	for (size_t i = 0; i < l->n; i++)
+		cJSON_AddItemToArray(arr, article_to_json(&l->v[i]));
+	char *json = cJSON_PrintUnformatted(arr);
+	cJSON_Delete(arr);
+	if (!json)
+		xalloc_die();   /* cJSON fails only when memory runs out */
+	return json;
+}
+
+int article_list_thaw(const char *json, struct article_list *out)
+{
+	cJSON *arr = json ? cJSON_Parse(json) : NULL, *it;
+	int rc = cJSON_IsArray(arr) ? 0 : -1;
+	cJSON_ArrayForEach(it, arr) {
+		struct article a;
+		if (rc || (rc = article_from_json(it, &a)) != 0)
+			break;
+		article_list_push(out, &a);
+	}
+	cJSON_Delete(arr);
+	if (rc)
+		article_list_free(out);
+	return rc;
 }

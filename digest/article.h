@@ -3,15 +3,13 @@
  * Every string is valid UTF-8 plain text without control characters (the
  * feed parsers guarantee it), and url is http(s). An edition freezes its
  * articles as JSON (article_to_json) so a resumed send renders exactly what
- * the first attempt rendered. */
+ * the first attempt rendered. The frozen form is JSON; this header keeps
+ * cJSON out of the modules that store it. */
 #ifndef NK_ARTICLE_H
 #define NK_ARTICLE_H
 
 #include <stddef.h>
 #include <time.h>
-#include <cjson/cJSON.h>
-
-#include "config.h"
 
 struct article {
 	char *key;          /* "source\tid": unique across sources, what state remembers */
@@ -24,7 +22,6 @@ struct article {
 	char **tags;
 	size_t ntags;
 	time_t published;   /* UTC seconds */
-	int offset_min;     /* the offset the feed gave, in minutes */
 	char *tier;         /* a configured tier name */
 	char *source;       /* the [source "name"] it came from */
 };
@@ -34,9 +31,6 @@ struct article_list {
 	size_t n;
 	size_t cap;
 };
-
-/* Sets a->tier from src's rules (first match) or src's default tier. */
-void article_assign_tier(struct article *a, const struct source_conf *src);
 
 /* "A", "A and B", "A, B and C"; caller frees. "" when there are none. */
 char *article_authors_text(const struct article *a);
@@ -48,9 +42,12 @@ void article_list_sort(struct article_list *l);
 void article_list_free(struct article_list *l);
 void article_free(struct article *a);
 
-/* The frozen form. article_from_json returns 0, or -1 when j lacks a
- * required field; the caller owns both results. */
-cJSON *article_to_json(const struct article *a);
-int article_from_json(const cJSON *j, struct article *a);
+/* The frozen form of l: a JSON array, one object per article; caller
+ * frees. */
+char *article_list_freeze(const struct article_list *l);
+/* Appends the articles of a frozen list to out. Returns 0, or -1 when json
+ * is not such an array or an article lacks a required field (out is then
+ * left empty). */
+int article_list_thaw(const char *json, struct article_list *out);
 
 #endif

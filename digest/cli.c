@@ -1,8 +1,6 @@
 /* cli.c — the wiring the commands share (see cli.h). */
 #include "cli.h"
-#include "collect.h"
 #include "datetime.h"
-#include "select.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -45,17 +43,6 @@ int cli_load_config(const struct cli *g, struct config *cfg, struct nk_err *e)
 	free(path);
 	if (!rc)
 		dt_set_zone(cfg->timezone);
-	return rc;
-}
-
-int cli_next_edition(const struct config *cfg, struct state *st, const char *only_file,
-                     time_t now, struct article_list *chosen, struct nk_err *e)
-{
-	struct article_list all = {0};
-	int rc = collect_all(cfg, only_file, &all, e);
-	if (!rc)
-		select_new(&all, cfg, now, state_seen, st, chosen);
-	article_list_free(&all);
 	return rc;
 }
 

@@ -2,15 +2,13 @@
  *
  * Each command parses its own options and returns an exit code; only main
  * exits. The helpers here are the wiring every command repeats: find and
- * load the configuration, pick the next edition's articles. */
+ * load the configuration, read the SMTP login. */
 #ifndef NK_CLI_H
 #define NK_CLI_H
 
-#include "article.h"
 #include "config.h"
 #include "err.h"
 #include "smtp.h"
-#include "state.h"
 
 struct cli {
 	const char *config_path;   /* -c FILE, or NULL to search */
@@ -33,12 +31,14 @@ int cli_usage_error(const char *command, const char *usage, const char *fmt, ...
 /* The same for what getopt_long just refused (c is its return value). */
 int cli_bad_option(const char *command, const char *usage, int c, char **argv);
 
-/* Finds and loads the configuration and makes its time zone current. */
+/* Finds and loads the configuration and makes its time zone current.
+ * Errors: EX_CONFIG (see config_find and config_load). */
 int cli_load_config(const struct cli *g, struct config *cfg, struct nk_err *e);
 
 /* The SMTP settings of cfg with the login secret read (password or OAuth 2
  * token, from its 0600 file or the environment) and the EHLO name chosen.
- * Release with cli_smtp_done(), which wipes the secret. */
+ * Release with cli_smtp_done(), which wipes the secret, also after a
+ * failure. Errors: EX_CONFIG (see config_read_secret). */
 struct cli_smtp {
 	struct smtp_params p;
 	char *secret;
@@ -46,10 +46,5 @@ struct cli_smtp {
 };
 int cli_smtp_open(const struct config *cfg, struct cli_smtp *s, struct nk_err *e);
 void cli_smtp_done(struct cli_smtp *s);
-
-/* Collects every source (or only_file) and chooses the next edition's
- * articles into chosen (see select.h); st may be a read-only state. */
-int cli_next_edition(const struct config *cfg, struct state *st, const char *only_file,
-                     time_t now, struct article_list *chosen, struct nk_err *e);
 
 #endif

@@ -1,11 +1,11 @@
 /* cmd_check.c — `nkdigest check`: is everything in place for `send`? */
 #include "cli.h"
-#include "collect.h"
+#include "edition.h"
 #include "feed.h"
 #include "fetch.h"
-#include "group.h"
 #include "render.h"
 #include "smtp.h"
+#include "state.h"
 #include "subscribers.h"
 
 #include <getopt.h>
@@ -41,15 +41,13 @@ static void check_templates(const struct config *cfg, struct tally *t)
 {
 	struct templates tp;
 	struct nk_err e = {0};
-	int rc = templates_load(cfg, &tp, &e);
-	/* A trial render catches what compiling cannot (a section over a
-	 * per-recipient value). */
-	struct grouping empty = {0};
-	for (size_t i = 0; !rc && i < cfg->ntiers; i++) {
-		struct variant v;
-		if (!(rc = render_variant(cfg, &tp, &empty, 1, 0, (int)i, &v, &e)))
-			variant_free(&v);
-	}
+	int rc = templates_load(cfg->templates, &tp, &e);
+	/* A trial render of an empty edition catches what compiling cannot (a
+	 * section over a per-recipient value). */
+	struct edition empty = { .id = 1 };
+	if (!rc)
+		rc = edition_render(&empty, cfg, &tp, &e);
+	edition_free(&empty);
 	templates_free(&tp);
 	line(t, rc, cfg->templates ? cfg->templates : "templates (built-in)", &e);
 }
@@ -77,7 +75,7 @@ static void check_subscribers(const struct config *cfg, struct tally *t)
 		printf("--    subscribers: no [subscribers] file (needed by send)\n");
 		return;
 	}
-	int rc = subscribers_load(cfg->subscribers, cfg, &l, &e);
+	int rc = subscribers_load(cfg->subscribers, &cfg->tiers, &l, &e);
 	char what[512];
 	if (!rc) {
 		snprintf(what, sizeof what, "subscribers %s: %zu valid, %zu skipped",

@@ -1,6 +1,8 @@
 /* cmd_fetch.c — `nkdigest fetch`: what the next edition would carry. */
 #include "cli.h"
 #include "datetime.h"
+#include "edition.h"
+#include "state.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -39,23 +41,24 @@ int cmd_fetch(int argc, char **argv, struct cli *g)
 	struct nk_err e = {0};
 	struct config cfg;
 	struct state *st = NULL;
-	struct article_list chosen = {0};
+	struct edition ed = {0};
 	int rc = cli_load_config(g, &cfg, &e);
 	if (rc)
 		return cli_fail(&e);
 	rc = state_open(cfg.state, STATE_READ, &st, &e);
 	if (!rc)
-		rc = cli_next_edition(&cfg, st, source, time(NULL), &chosen, &e);
-	for (size_t i = 0; !rc && i < chosen.n; i++) {
-		const struct article *a = &chosen.v[i];
+		rc = edition_next(&cfg, st, source, time(NULL), &ed, &e);
+	const struct article_list *chosen = &ed.articles;
+	for (size_t i = 0; !rc && i < chosen->n; i++) {
+		const struct article *a = &chosen->v[i];
 		char when[64];
 		dt_format(a->published, "%Y-%m-%d %H:%M %Z", when, sizeof when);
 		printf("%s  %-6s  %s\n         %s\n", when, a->tier, a->title, a->url);
 	}
 	if (!rc)
-		printf("%zu new article%s for the next edition\n", chosen.n,
-		       chosen.n == 1 ? "" : "s");
-	article_list_free(&chosen);
+		printf("%zu new article%s for the next edition\n", chosen->n,
+		       chosen->n == 1 ? "" : "s");
+	edition_free(&ed);
 	state_close(st);
 	config_free(&cfg);
 	return rc ? cli_fail(&e) : 0;

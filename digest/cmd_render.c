@@ -1,10 +1,11 @@
 /* cmd_render.c — `nkdigest render`: the next edition, printed, nothing changed. */
 #include "buf.h"
 #include "cli.h"
-#include "group.h"
+#include "edition.h"
 #include "log.h"
 #include "personalise.h"
 #include "render.h"
+#include "state.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -35,18 +36,21 @@ enum format { FORMAT_TEXT, FORMAT_HTML, FORMAT_EML };
 
 struct preview {
 	const struct config *cfg;
-	int64_t id;
+	const struct edition *ed;   /* rendered */
 	const char *secret;
 	const char *to;
 };
 
-/* The message, or one of its parts, for the preview recipient. */
-static int produce(const struct preview *p, const struct variant *v, enum format f,
-                   struct buf *out, struct nk_err *e)
+/* The message, or one of its parts, for the preview recipient: the same
+ * personalise step that send uses, so the preview is what is sent. */
+static int produce(const struct preview *p, int tier, enum format f, struct buf *out,
+                   struct nk_err *e)
 {
 	struct recipient r = { p->to, "" };
+	const struct variant *v = &p->ed->variants[tier];
 	if (f == FORMAT_EML)
-		return personalise_message(p->cfg, v, p->id, time(NULL), &r, p->secret, out, e);
+		return personalise_message(p->cfg, v, p->ed->id, time(NULL), &r, p->secret,
+		                           out, e);
 	personalise_part(p->cfg, v, f == FORMAT_TEXT ? PART_TEXT : PART_HTML, &r,
 	                 p->secret, out);
 	return 0;
@@ -66,27 +70,20 @@ static int write_file(const char *dir, const char *tier, const char *ext,
 	return rc;
 }
 
-static int write_all(const struct preview *p, const struct templates *t,
-                     const struct grouping *g, time_t now, const char *dir,
-                     struct nk_err *e)
+static int write_all(const struct preview *p, const char *dir, struct nk_err *e)
 {
 	static const char *ext[] = { "txt", "html", "eml" };
 	if (mkdir(dir, 0777) != 0 && errno != EEXIST)
 		return nk_fail(e, EX_CANTCREAT, "%s: %s", dir, strerror(errno));
 	int rc = 0;
-	for (size_t i = 0; i < p->cfg->ntiers && !rc; i++) {
-		struct variant v;
-		if ((rc = render_variant(p->cfg, t, g, p->id, now, (int)i, &v, e)))
-			break;
+	for (size_t i = 0; i < p->ed->nvariants && !rc; i++)
 		for (int f = FORMAT_TEXT; f <= FORMAT_EML && !rc; f++) {
 			struct buf b = {0};
-			rc = produce(p, &v, (enum format)f, &b, e);
+			rc = produce(p, (int)i, (enum format)f, &b, e);
 			if (!rc)
-				rc = write_file(dir, p->cfg->tiers[i].name, ext[f], &b, e);
+				rc = write_file(dir, p->cfg->tiers.v[i].name, ext[f], &b, e);
 			buf_free(&b);
 		}
-		variant_free(&v);
-	}
 	return rc;
 }
 
@@ -137,49 +134,44 @@ int cmd_render(int argc, char **argv, struct cli *g)
 	struct config cfg;
 	struct templates t = {0};
 	struct state *st = NULL;
-	struct article_list chosen = {0};
-	struct grouping gr = {0};
-	struct variant v = {0};
+	struct edition ed = {0};
 	struct buf out = {0};
 	char *secret = NULL;
-	time_t now = time(NULL);
 	int rc = cli_load_config(g, &cfg, &e);
 	if (rc)
 		return cli_fail(&e);
 
-	int tier = (int)cfg.ntiers - 1;
-	if (tier_name && (tier = config_tier_index(&cfg, tier_name)) < 0) {
+	int tier = (int)cfg.tiers.n - 1;
+	if (tier_name && (tier = tier_index(&cfg.tiers, tier_name)) < 0) {
 		rc = nk_fail(&e, EX_USAGE, "render: unknown tier '%s' (see [digest] tiers in %s)",
 		             tier_name, cfg.path);
 		goto done;
 	}
-	if ((rc = templates_load(&cfg, &t, &e)) ||
+	if ((rc = templates_load(cfg.templates, &t, &e)) ||
 	    (rc = config_read_secret(cfg.unsub_secret_file, "NKDIGEST_UNSUBSCRIBE_SECRET",
 	                             false, "unsubscribe secret", &secret, &e)) ||
 	    (rc = state_open(cfg.state, STATE_READ, &st, &e)) ||
-	    (rc = cli_next_edition(&cfg, st, source, now, &chosen, &e)))
+	    (rc = edition_next(&cfg, st, source, time(NULL), &ed, &e)))
 		goto done;
-	if (chosen.n == 0) {
+	if (ed.articles.n == 0) {
 		log_info("nothing new: no articles since the last edition");
 		goto done;
 	}
-	group_articles(&chosen, &cfg, &gr);
-	struct preview p = { &cfg, state_next_id(st), secret, to };
+	if ((rc = edition_render(&ed, &cfg, &t, &e)))
+		goto done;
+	struct preview p = { &cfg, &ed, secret, to };
 	if (out_dir) {
-		rc = write_all(&p, &t, &gr, now, out_dir, &e);
+		rc = write_all(&p, out_dir, &e);
 		goto done;
 	}
-	if ((rc = render_variant(&cfg, &t, &gr, p.id, now, tier, &v, &e)) ||
-	    (rc = produce(&p, &v, format, &out, &e)))
+	if ((rc = produce(&p, tier, format, &out, &e)))
 		goto done;
 	fwrite(buf_str(&out), 1, out.len, stdout);
 	if (fflush(stdout) != 0)
 		rc = nk_fail(&e, EX_IOERR, "cannot write to standard output");
 done:
 	buf_free(&out);
-	variant_free(&v);
-	group_free(&gr);
-	article_list_free(&chosen);
+	edition_free(&ed);
 	state_close(st);
 	templates_free(&t);
 	config_free_secret(secret);

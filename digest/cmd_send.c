@@ -4,12 +4,13 @@
 #include "buf.h"
 #include "cli.h"
 #include "deliver.h"
-#include "group.h"
+#include "edition.h"
 #include "log.h"
 #include "personalise.h"
 #include "render.h"
 #include "smtp.h"
-#include "xalloc.h"
+#include "state.h"
+#include "subscribers.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -43,7 +44,6 @@ struct send_ctx {
 	struct state *st;
 	char *secret;            /* signs unsubscribe links */
 	struct cli_smtp smtp;
-	const struct smtp_params *sp;
 };
 
 static int prepare(struct send_ctx *x, struct cli *g, enum state_mode mode,
@@ -54,14 +54,13 @@ static int prepare(struct send_ctx *x, struct cli *g, enum state_mode mode,
 		return rc;
 	bool token = x->cfg.unsub_url && strstr(x->cfg.unsub_url, "{{token}}");
 	if ((rc = config_check_send(&x->cfg, e)) ||
-	    (rc = templates_load(&x->cfg, &x->t, e)) ||
+	    (rc = templates_load(x->cfg.templates, &x->t, e)) ||
 	    (rc = cli_smtp_open(&x->cfg, &x->smtp, e)) ||
 	    (rc = config_read_secret(x->cfg.unsub_secret_file, "NKDIGEST_UNSUBSCRIBE_SECRET",
 	                             token, "unsubscribe secret ([unsubscribe] secret_file)",
 	                             &x->secret, e)) ||
 	    (rc = state_open(x->cfg.state, mode, &x->st, e)))
 		return rc;
-	x->sp = &x->smtp.p;
 	return 0;
 }
 
@@ -82,41 +81,35 @@ static void report(int64_t id, const struct deliver_stats *s)
 	         s->count[DELIVERY_SUPPRESSED], s->count[DELIVERY_PENDING]);
 }
 
-/* Delivers edition id; folds its outcome into *worst (the exit code). */
-static int deliver_one(struct send_ctx *x, int64_t id, const struct deliver_opts *o,
+/* Renders and delivers ed (recorded); folds its outcome into *worst (the
+ * exit code). */
+static int deliver_one(struct send_ctx *x, struct edition *ed, const struct deliver_opts *o,
                        int *worst, struct nk_err *e)
 {
 	struct deliver_stats s;
-	int rc = deliver_edition(&x->cfg, x->st, id, &x->t, x->sp, x->secret, o, &s, e);
+	int rc = edition_render(ed, &x->cfg, &x->t, e);
+	if (!rc)
+		rc = deliver_edition(&x->cfg, x->st, ed, &x->smtp.p, x->secret, o, &s, e);
 	if (rc)
 		return rc;
-	report(id, &s);
+	report(ed->id, &s);
 	if (s.count[DELIVERY_DEFERRED] || s.count[DELIVERY_PENDING])
 		*worst = EX_TEMPFAIL;
 	return 0;
 }
 
-/* Renders the next edition for --dry-run and --to. */
-static int next_variants(struct send_ctx *x, struct article_list *chosen,
-                         struct grouping *gr, struct variant *v, time_t now,
-                         struct nk_err *e)
+/* The next edition, rendered, for --dry-run and --to. */
+static int next_rendered(struct send_ctx *x, struct edition *ed, struct nk_err *e)
 {
-	int rc = cli_next_edition(&x->cfg, x->st, NULL, now, chosen, e);
-	if (rc || chosen->n == 0)
-		return rc;
-	group_articles(chosen, &x->cfg, gr);
-	int64_t id = state_next_id(x->st);
-	for (size_t i = 0; i < x->cfg.ntiers && !rc; i++)
-		rc = render_variant(&x->cfg, &x->t, gr, id, now, (int)i, &v[i], e);
+	int rc = edition_next(&x->cfg, x->st, NULL, time(NULL), ed, e);
+	if (!rc && ed->articles.n > 0)
+		rc = edition_render(ed, &x->cfg, &x->t, e);
 	return rc;
 }
 
 static int dry_run(struct send_ctx *x, struct nk_err *e)
 {
-	time_t now = time(NULL);
-	struct article_list chosen = {0};
-	struct grouping gr = {0};
-	struct variant *v = xcalloc(x->cfg.ntiers, sizeof *v);
+	struct edition ed = {0};
 	struct subscriber_list subs = {0};
 	int64_t *open = NULL;
 	size_t nopen = 0;
@@ -124,72 +117,69 @@ static int dry_run(struct send_ctx *x, struct nk_err *e)
 	if (!rc && nopen)
 		log_info("%zu unfinished edition(s) would be resumed first", nopen);
 	if (!rc)
-		rc = next_variants(x, &chosen, &gr, v, now, e);
-	if (!rc && chosen.n == 0)
+		rc = next_rendered(x, &ed, e);
+	if (!rc && ed.articles.n == 0)
 		log_info("nothing new: no articles since the last edition");
-	if (!rc && chosen.n > 0)
-		rc = subscribers_load(x->cfg.subscribers, &x->cfg, &subs, e);
+	if (!rc && ed.articles.n > 0)
+		rc = subscribers_load(x->cfg.subscribers, &x->cfg.tiers, &subs, e);
 	long would = 0;
-	int64_t id = state_next_id(x->st);
-	for (size_t i = 0; !rc && chosen.n > 0 && i < subs.n; i++) {
+	time_t now = time(NULL);
+	for (size_t i = 0; !rc && ed.articles.n > 0 && i < subs.n; i++) {
 		const struct subscriber *s = &subs.v[i];
-		if (state_suppressed(x->st, s->email)) {
+		bool suppressed;
+		if ((rc = state_suppressed(x->st, s->email, &suppressed, e)))
+			break;
+		if (suppressed) {
 			printf("suppressed  %s\n", s->email);
 			continue;
 		}
 		struct buf msg = {0};
 		struct recipient r = { s->email, s->name };
-		int tier = config_tier_index(&x->cfg, s->tier);
-		rc = personalise_message(&x->cfg, &v[tier], id, now, &r, x->secret, &msg, e);
+		int tier = tier_index(&x->cfg.tiers, s->tier);
+		rc = personalise_message(&x->cfg, &ed.variants[tier], ed.id, now, &r, x->secret,
+		                         &msg, e);
 		if (!rc)
 			printf("would send  %s  %s  %zu bytes\n", s->email, s->tier, msg.len);
 		buf_free(&msg);
 		would++;
 	}
-	if (!rc && chosen.n > 0)
-		log_info("dry run: %zu articles, %ld messages, nothing sent", chosen.n, would);
+	if (!rc && ed.articles.n > 0)
+		log_info("dry run: %zu articles, %ld messages, nothing sent", ed.articles.n, would);
 	subscribers_free(&subs);
-	for (size_t i = 0; i < x->cfg.ntiers; i++)
-		variant_free(&v[i]);
-	free(v);
 	free(open);
-	group_free(&gr);
-	article_list_free(&chosen);
+	edition_free(&ed);
 	return rc;
 }
 
 static int test_copy(struct send_ctx *x, const char *to, const char *tier_name,
                      struct nk_err *e)
 {
-	time_t now = time(NULL);
-	int tier = (int)x->cfg.ntiers - 1;
-	if (tier_name && (tier = config_tier_index(&x->cfg, tier_name)) < 0)
+	int tier = (int)x->cfg.tiers.n - 1;
+	if (tier_name && (tier = tier_index(&x->cfg.tiers, tier_name)) < 0)
 		return nk_fail(e, EX_USAGE, "send: unknown tier '%s'", tier_name);
 	char why[160];
 	if (!address_valid(to, why, sizeof why))
 		return nk_fail(e, EX_USAGE, "send: --to '%s': %s", to, why);
-	struct article_list chosen = {0};
-	struct grouping gr = {0};
-	struct variant *v = xcalloc(x->cfg.ntiers, sizeof *v);
+	struct edition ed = {0};
 	struct buf msg = {0};
 	struct smtp_pool *pool = NULL;
-	int rc = next_variants(x, &chosen, &gr, v, now, e);
-	if (!rc && chosen.n == 0)
+	int rc = next_rendered(x, &ed, e);
+	if (!rc && ed.articles.n == 0)
 		log_info("nothing new: no articles since the last edition; no test copy sent");
-	if (!rc && chosen.n > 0) {
+	if (!rc && ed.articles.n > 0) {
 		struct recipient r = { to, "" };
-		rc = personalise_message(&x->cfg, &v[tier], state_next_id(x->st), now, &r,
+		rc = personalise_message(&x->cfg, &ed.variants[tier], ed.id, time(NULL), &r,
 		                         x->secret, &msg, e);
 	}
-	if (!rc && chosen.n > 0)
-		rc = smtp_pool_new(x->sp, 1, &pool, e);
-	if (!rc && chosen.n > 0) {
+	if (!rc && ed.articles.n > 0)
+		rc = smtp_pool_new(&x->smtp.p, 1, &pool, e);
+	if (!rc && ed.articles.n > 0) {
 		struct smtp_result res;
 		smtp_submit(pool, x->cfg.envelope_from, to, msg.s, msg.len, NULL);
 		while (smtp_pool_wait(pool, 1000, &res, 1) == 0)
 			;
 		if (res.outcome == SMTP_SENT)
-			log_info("test copy (%s) sent to %s: %s", x->cfg.tiers[tier].name, to,
+			log_info("test copy (%s) sent to %s: %s", x->cfg.tiers.v[tier].name, to,
 			         res.reply);
 		else
 			rc = nk_fail(e, res.outcome == SMTP_TEMP ? EX_TEMPFAIL
@@ -199,11 +189,7 @@ static int test_copy(struct send_ctx *x, const char *to, const char *tier_name,
 	}
 	smtp_pool_free(pool);
 	buf_free(&msg);
-	for (size_t i = 0; i < x->cfg.ntiers; i++)
-		variant_free(&v[i]);
-	free(v);
-	group_free(&gr);
-	article_list_free(&chosen);
+	edition_free(&ed);
 	return rc;
 }
 
@@ -212,42 +198,45 @@ static int send_all(struct send_ctx *x, long limit, struct nk_err *e)
 	int worst = 0, rc;
 	long budget = limit;
 	struct deliver_opts o = { limit, &budget };
-	int64_t *open = NULL, id;
+	int64_t *open = NULL;
 	size_t nopen = 0;
 	if ((rc = state_open_editions(x->st, &open, &nopen, e)))
 		return rc;
 	for (size_t i = 0; i < nopen && !rc; i++) {
+		struct edition ed;
 		log_info("resuming edition %lld", (long long)open[i]);
-		rc = deliver_one(x, open[i], &o, &worst, e);
+		rc = edition_load(x->st, open[i], &ed, e);
+		if (!rc)
+			rc = deliver_one(x, &ed, &o, &worst, e);
+		edition_free(&ed);
 	}
 	free(open);
 	if (rc)
 		return rc;
 
-	time_t now = time(NULL);
-	struct article_list chosen = {0};
+	struct edition ed = {0};
 	struct subscriber_list subs = {0};
-	rc = cli_next_edition(&x->cfg, x->st, NULL, now, &chosen, e);
-	if (!rc && chosen.n == 0) {
+	rc = edition_next(&x->cfg, x->st, NULL, time(NULL), &ed, e);
+	if (!rc && ed.articles.n == 0) {
 		if (nopen == 0)
 			log_info("nothing new: no articles since the last edition");
 		goto done;
 	}
 	if (!rc)
-		rc = subscribers_load(x->cfg.subscribers, &x->cfg, &subs, e);
+		rc = subscribers_load(x->cfg.subscribers, &x->cfg.tiers, &subs, e);
 	if (!rc && subs.n == 0)
 		rc = nk_fail(e, EX_DATAERR, "%s: no valid subscribers%s; nothing sent",
 		             x->cfg.subscribers, subs.skipped ? " (see the warnings above)" : "");
 	if (!rc)
-		rc = state_edition_create(x->st, &chosen, &subs, now, &id, e);
+		rc = edition_record(&ed, x->st, &subs, e);
 	if (!rc) {
-		log_info("edition %lld: %zu articles for %zu subscribers", (long long)id,
-		         chosen.n, subs.n);
-		rc = deliver_one(x, id, &o, &worst, e);
+		log_info("edition %lld: %zu articles for %zu subscribers", (long long)ed.id,
+		         ed.articles.n, subs.n);
+		rc = deliver_one(x, &ed, &o, &worst, e);
 	}
 done:
 	subscribers_free(&subs);
-	article_list_free(&chosen);
+	edition_free(&ed);
 	return rc ? rc : worst;
 }
 

@@ -1,6 +1,7 @@
 /* cmd_status.c — `nkdigest status`: the last editions and their deliveries. */
 #include "cli.h"
 #include "datetime.h"
+#include "state.h"
 
 #include <getopt.h>
 #include <stdio.h>

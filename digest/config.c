@@ -207,30 +207,20 @@ static bool zone_exists(const char *zone)
 
 static struct tier_conf *find_tier(struct config *cfg, const char *name)
 {
-	for (size_t i = 0; i < cfg->ntiers; i++)
-		if (!strcmp(cfg->tiers[i].name, name))
-			return &cfg->tiers[i];
-	return NULL;
-}
-
-int config_tier_index(const struct config *cfg, const char *name)
-{
-	for (size_t i = 0; i < cfg->ntiers; i++)
-		if (!strcmp(cfg->tiers[i].name, name))
-			return (int)i;
-	return -1;
+	int i = tier_index(&cfg->tiers, name);
+	return i < 0 ? NULL : &cfg->tiers.v[i];
 }
 
 static void free_tiers(struct config *cfg)
 {
-	for (size_t i = 0; i < cfg->ntiers; i++) {
-		free(cfg->tiers[i].name);
-		free(cfg->tiers[i].label);
-		free(cfg->tiers[i].upgrade_url);
+	for (size_t i = 0; i < cfg->tiers.n; i++) {
+		free(cfg->tiers.v[i].name);
+		free(cfg->tiers.v[i].label);
+		free(cfg->tiers.v[i].upgrade_url);
 	}
-	free(cfg->tiers);
-	cfg->tiers = NULL;
-	cfg->ntiers = 0;
+	free(cfg->tiers.v);
+	cfg->tiers.v = NULL;
+	cfg->tiers.n = 0;
 }
 
 static int set_tiers(struct config *cfg, const struct ini *ini,
@@ -254,10 +244,10 @@ static int set_tiers(struct config *cfg, const struct ini *ini,
 		return rc;
 	}
 	free_tiers(cfg);
-	cfg->tiers = xcalloc(n, sizeof *cfg->tiers);
-	cfg->ntiers = n;
+	cfg->tiers.v = xcalloc(n, sizeof *cfg->tiers.v);
+	cfg->tiers.n = n;
 	for (size_t i = 0; i < n; i++)
-		cfg->tiers[i].name = names[i];
+		cfg->tiers.v[i].name = names[i];
 	free(names);
 	return 0;
 }
@@ -461,7 +451,6 @@ static int smtp_key(struct config *cfg, const struct ini *ini,
 		cfg->from_name = cfg->from_addr = NULL;
 		if (address_parse_mailbox(v, &cfg->from_name, &cfg->from_addr, why, sizeof why))
 			return bad(e, ini, en, why);
-		set_str(&cfg->from, v);
 	} else if (!strcmp(k, "envelope_from")) {
 		char why[160];
 		if (!address_valid(v, why, sizeof why))
@@ -543,10 +532,10 @@ static void defaults(struct config *cfg)
 	cfg->retry_wait = 30;
 	cfg->retry_for = 3 * 86400;
 	cfg->bounce_limit = 2;
-	cfg->tiers = xcalloc(2, sizeof *cfg->tiers);
-	cfg->tiers[0].name = xstrdup("free");
-	cfg->tiers[1].name = xstrdup("pro");
-	cfg->ntiers = 2;
+	cfg->tiers.v = xcalloc(2, sizeof *cfg->tiers.v);
+	cfg->tiers.v[0].name = xstrdup("free");
+	cfg->tiers.v[1].name = xstrdup("pro");
+	cfg->tiers.n = 2;
 }
 
 /* Checks that need the whole file: names used before they were declared. */
@@ -555,22 +544,22 @@ static int check_whole(struct config *cfg, struct nk_err *e)
 	if (cfg->nsources == 0)
 		return nk_fail(e, EX_CONFIG, "%s: no [source \"name\"] section with a url",
 		               cfg->path);
-	for (size_t i = 0; i < cfg->ntiers; i++)
-		if (!cfg->tiers[i].label)
-			cfg->tiers[i].label = xstrdup(cfg->tiers[i].name);
+	for (size_t i = 0; i < cfg->tiers.n; i++)
+		if (!cfg->tiers.v[i].label)
+			cfg->tiers.v[i].label = xstrdup(cfg->tiers.v[i].name);
 	for (size_t i = 0; i < cfg->nsources; i++) {
 		struct source_conf *s = &cfg->sources[i];
 		if (!s->url)
 			return nk_fail(e, EX_CONFIG, "%s: [source \"%s\"] has no url", cfg->path,
 			               s->name);
 		if (!s->tier)
-			s->tier = xstrdup(cfg->tiers[0].name);
-		if (config_tier_index(cfg, s->tier) < 0)
+			s->tier = xstrdup(cfg->tiers.v[0].name);
+		if (tier_index(&cfg->tiers, s->tier) < 0)
 			return nk_fail(e, EX_CONFIG,
 			               "%s: [source \"%s\"] tier '%s' is not listed in [digest] tiers",
 			               cfg->path, s->name, s->tier);
 		for (size_t r = 0; r < s->nrules; r++)
-			if (config_tier_index(cfg, s->rules[r].tier) < 0)
+			if (tier_index(&cfg->tiers, s->rules[r].tier) < 0)
 				return nk_fail(e, EX_CONFIG,
 				               "%s: [source \"%s\"] %s_when: '%s' is not listed in [digest] tiers",
 				               cfg->path, s->name, s->rules[r].tier, s->rules[r].tier);
@@ -774,7 +763,6 @@ void config_free(struct config *cfg)
 	free(cfg->smtp_user);
 	free(cfg->password_file);
 	free(cfg->oauth2_token_file);
-	free(cfg->from);
 	free(cfg->from_name);
 	free(cfg->from_addr);
 	free(cfg->envelope_from);

@@ -11,17 +11,12 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "tier.h"
 
 enum feed_format { FEED_AUTO, FEED_JSONFEED, FEED_WORDPRESS };
 enum teasers { TEASERS_SHOW, TEASERS_HIDE };
 enum smtp_tls { SMTP_TLS_REQUIRED, SMTP_TLS_NONE };
 enum smtp_auth { SMTP_AUTH_PASSWORD, SMTP_AUTH_XOAUTH2 };
-
-struct tier_conf {
-	char *name;          /* "free", "pro": as listed in [digest] tiers */
-	char *label;         /* section heading and badge: "NK PRO" (default: name) */
-	char *upgrade_url;   /* where teasers of this tier point; may be NULL */
-};
 
 /* "tag:NK PRO" or "url:/pro/": an item matching it gets `tier`. */
 enum rule_kind { RULE_TAG, RULE_URL };
@@ -53,8 +48,7 @@ struct config {
 	char *timezone;          /* IANA name, checked to exist */
 	long max_age;            /* seconds; 0 = no limit */
 	int max_articles;
-	struct tier_conf *tiers; /* render order, lowest (free) first */
-	size_t ntiers;
+	struct tier_list tiers;  /* render order, lowest (free) first */
 	enum teasers teasers;    /* pro_teasers */
 	char *templates;         /* directory overriding built-in templates, or NULL */
 	char *state;             /* SQLite file */
@@ -73,8 +67,7 @@ struct config {
 	enum smtp_auth auth;     /* how smtp_user logs in */
 	char *password_file;
 	char *oauth2_token_file; /* auth = xoauth2: a bearer token */
-	char *from;              /* "Name <addr>" as written */
-	char *from_name;         /* parsed from `from` */
+	char *from_name;         /* parsed from [smtp] from = "Name <addr>" */
 	char *from_addr;
 	char *envelope_from;     /* MAIL FROM; defaults to from_addr */
 	char *helo;              /* EHLO name; NULL = this host's name */
@@ -109,9 +102,6 @@ int config_load(const char *path, struct config *cfg, struct nk_err *e);
  * subscriber list and a way to unsubscribe. EX_CONFIG naming the missing
  * key. */
 int config_check_send(const struct config *cfg, struct nk_err *e);
-
-/* The tier's position in render order, or -1 when unknown. */
-int config_tier_index(const struct config *cfg, const char *name);
 
 /* Reads a secret from a file that must not be readable by group or others
  * (like ssh's keys) or, when path is NULL, from the environment variable

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 char *feed_text(const char *raw, enum feed_markup m, size_t max_chars)
 {
@@ -46,6 +47,24 @@ void feed_strv_add(char ***v, size_t *n, size_t max, char *s)
 	*v = xrealloc(*v, (*n + 1) * sizeof **v);
 	(*v)[(*n)++] = s;
 }
+
+/* Sets a->tier from src's rules (first match) or src's default tier. */
+static void assign_tier(struct article *a, const struct source_conf *src)
+{
+	free(a->tier);
+	a->tier = NULL;
+	for (size_t r = 0; r < src->nrules && !a->tier; r++) {
+		const struct tier_rule *rule = &src->rules[r];
+		if (rule->kind == RULE_URL && a->url && strstr(a->url, rule->value))
+			a->tier = xstrdup(rule->tier);
+		for (size_t t = 0; rule->kind == RULE_TAG && t < a->ntags && !a->tier; t++)
+			if (!strcasecmp(a->tags[t], rule->value))
+				a->tier = xstrdup(rule->tier);
+	}
+	if (!a->tier)
+		a->tier = xstrdup(src->tier);
+}
+
 
 static bool url_ok(const char *u)
 {
@@ -94,7 +113,7 @@ void feed_item_add(struct feed_ctx *ctx, size_t index, struct article *a)
 		a->summary = xstrdup("");
 	a->source = xstrdup(ctx->src->name);
 	a->key = xasprintf("%s\t%s", ctx->src->name, a->id);
-	article_assign_tier(a, ctx->src);
+	assign_tier(a, ctx->src);
 	article_list_push(ctx->out, a);
 }
 
@@ -182,6 +201,7 @@ int feed_parse(const char *data, size_t len, const struct source_conf *src,
 	if (ctx.items > 0 && out->n == before)
 		return nk_fail(e, EX_DATAERR, "%s: none of its %zu items is usable", origin,
 		               ctx.items);
-	log_debug("%s: %zu items, %zu usable", origin, ctx.items, out->n - before);
+	log_debug("%s: %zu items, %zu usable, %zu skipped", origin, ctx.items,
+	          out->n - before, ctx.skipped);
 	return 0;
 }

@@ -87,7 +87,7 @@ static void parse_item(const cJSON *item, size_t index, struct feed_ctx *ctx,
 			                        FEED_MAX_AUTHOR));
 
 	const char *date = first_string(item, "date_published", "date_modified");
-	if (date && rfc3339_parse(date, false, &a.published, &a.offset_min) != 0) {
+	if (date && rfc3339_parse(date, false, &a.published, NULL) != 0) {
 		log_warn("%s: item %zu: date '%.40s' is not RFC 3339", ctx->origin,
 		         index + 1, date);
 		a.published = 0;

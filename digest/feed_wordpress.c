@@ -51,16 +51,9 @@ static void parse_date(struct article *a, const cJSON *item, size_t index,
 {
 	const char *gmt = cJSON_GetStringValue(get(item, "date_gmt"));
 	const char *local = cJSON_GetStringValue(get(item, "date"));
-	time_t lt;
-	int off;
-	if (gmt && rfc3339_parse(gmt, true, &a->published, &off) == 0) {
-		/* "date" is the same moment in the site's zone: their difference
-		 * is the offset the site published with. */
-		if (local && rfc3339_parse(local, true, &lt, &off) == 0)
-			a->offset_min = (int)((lt - a->published) / 60);
+	if (gmt && rfc3339_parse(gmt, true, &a->published, NULL) == 0)
 		return;
-	}
-	if (local && rfc3339_parse(local, true, &a->published, &off) == 0) {
+	if (local && rfc3339_parse(local, true, &a->published, NULL) == 0) {
 		log_warn("%s: item %zu: no date_gmt; taking date '%s' as UTC", ctx->origin,
 		         index + 1, local);
 		return;

@@ -28,9 +28,15 @@ static size_t on_data(char *p, size_t size, size_t n, void *ud)
 
 static int fetch_http(const struct source_conf *src, struct buf *out, struct nk_err *e)
 {
-	CURL *c = curl_easy_init();
-	if (!c)
+	/* libcurl counts these calls; the cleanup below pairs with this one,
+	 * so its set-up stays inside the module that uses it. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return nk_fail(e, EX_SOFTWARE, "%s: cannot start libcurl", src->url);
+	CURL *c = curl_easy_init();
+	if (!c) {
+		curl_global_cleanup();
+		return nk_fail(e, EX_SOFTWARE, "%s: cannot start libcurl", src->url);
+	}
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct sink sink = { out, src->max_bytes, 0 };
 	curl_easy_setopt(c, CURLOPT_URL, src->url);
@@ -59,6 +65,7 @@ static int fetch_http(const struct source_conf *src, struct buf *out, struct nk_
 	long status = 0;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(c);
+	curl_global_cleanup();
 
 	if (sink.too_big || rc == CURLE_FILESIZE_EXCEEDED)
 		return nk_fail(e, EX_DATAERR, "%s: feed is larger than max_bytes (%zu bytes)",

@@ -47,7 +47,7 @@ static int cmp_section(const void *pa, const void *pb)
 	return (a->tier > b->tier) - (a->tier < b->tier);
 }
 
-void group_articles(const struct article_list *l, const struct config *cfg,
+void group_articles(const struct article_list *l, const struct tier_list *tiers,
                     struct grouping *g)
 {
 	memset(g, 0, sizeof *g);
@@ -58,12 +58,13 @@ void group_articles(const struct article_list *l, const struct config *cfg,
 		struct group_day *d = day_for(g, key, a->published);
 		if (a->published > d->first)
 			d->first = a->published;
-		int tier = config_tier_index(cfg, a->tier);
+		int tier = tier_index(tiers, a->tier);
 		add_to_section(d, tier < 0 ? 0 : tier, a);
 	}
 	/* Articles arrive newest first, so days and their sections already
 	 * hold articles in order; only days and sections need sorting. */
-	qsort(g->days, g->ndays, sizeof *g->days, cmp_day);
+	if (g->ndays > 1)   /* qsort must not see the NULL of an empty edition */
+		qsort(g->days, g->ndays, sizeof *g->days, cmp_day);
 	for (size_t i = 0; i < g->ndays; i++)
 		qsort(g->days[i].sections, g->days[i].nsections,
 		      sizeof *g->days[i].sections, cmp_section);

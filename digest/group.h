@@ -9,10 +9,10 @@
 #include <stddef.h>
 
 #include "article.h"
-#include "config.h"
+#include "tier.h"
 
 struct group_section {
-	int tier;                   /* index into cfg->tiers */
+	int tier;                   /* index into the tier list */
 	const struct article **v;   /* borrowed from the article list */
 	size_t n;
 };
@@ -30,8 +30,9 @@ struct grouping {
 };
 
 /* Groups l (newest first, as select leaves it; borrowed and must outlive
- * g). Articles of unknown tiers go to the first tier. */
-void group_articles(const struct article_list *l, const struct config *cfg,
+ * g) in the configured zone (see datetime.h). Articles of tiers not in
+ * tiers go to the first tier. */
+void group_articles(const struct article_list *l, const struct tier_list *tiers,
                     struct grouping *g);
 void group_free(struct grouping *g);
 

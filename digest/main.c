@@ -3,9 +3,7 @@
 #include "log.h"
 #include "version.h"
 
-#include <curl/curl.h>
 #include <getopt.h>
-#include <libxml/parser.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,7 +45,7 @@ static const struct {
 	{ "status", cmd_status },
 };
 
-static int run(int argc, char **argv)
+int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -94,14 +92,4 @@ static int run(int argc, char **argv)
 		}
 	fprintf(stderr, "nkdigest: unknown command '%s'\n\n%s", name, usage);
 	return EX_USAGE;
-}
-
-int main(int argc, char **argv)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	xmlInitParser();
-	int rc = run(argc, argv);
-	xmlCleanupParser();
-	curl_global_cleanup();
-	return rc;
 }

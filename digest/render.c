@@ -55,12 +55,12 @@ static int read_override(const char *dir, const char *name, char **text, char **
 	return rc;
 }
 
-static struct tmpl *load_one(const struct config *cfg, const char *name,
+static struct tmpl *load_one(const char *dir, const char *name,
                              enum tmpl_escape esc, struct nk_err *e)
 {
 	char *text = NULL, *path = NULL;
 	struct tmpl *t = NULL;
-	if (cfg->templates && read_override(cfg->templates, name, &text, &path, e)) {
+	if (dir && read_override(dir, name, &text, &path, e)) {
 		free(path);
 		return NULL;
 	}
@@ -73,12 +73,12 @@ static struct tmpl *load_one(const struct config *cfg, const char *name,
 	return t;
 }
 
-int templates_load(const struct config *cfg, struct templates *t, struct nk_err *e)
+int templates_load(const char *dir, struct templates *t, struct nk_err *e)
 {
 	memset(t, 0, sizeof *t);
-	if (!(t->subject = load_one(cfg, "subject.txt", TMPL_ESCAPE_NONE, e)) ||
-	    !(t->text = load_one(cfg, "digest.txt", TMPL_ESCAPE_NONE, e)) ||
-	    !(t->html = load_one(cfg, "digest.html", TMPL_ESCAPE_HTML, e))) {
+	if (!(t->subject = load_one(dir, "subject.txt", TMPL_ESCAPE_NONE, e)) ||
+	    !(t->text = load_one(dir, "digest.txt", TMPL_ESCAPE_NONE, e)) ||
+	    !(t->html = load_one(dir, "digest.html", TMPL_ESCAPE_HTML, e))) {
 		templates_free(t);
 		return e->code;
 	}
@@ -110,7 +110,7 @@ static void add_owned(cJSON *o, const char *name, char *s)
 	free(s);
 }
 
-static cJSON *article_json(const struct config *cfg, const struct article *a,
+static cJSON *article_json(const struct render_settings *rs, const struct article *a,
                            int atier, bool teaser)
 {
 	cJSON *j = cJSON_CreateObject();
@@ -124,16 +124,19 @@ static cJSON *article_json(const struct config *cfg, const struct article *a,
 	cJSON_AddStringToObject(j, "datetime", when);
 	cJSON_AddStringToObject(j, "url", a->url);
 	cJSON_AddBoolToObject(j, "teaser", teaser);
+	const struct tier_conf *t = &rs->tiers->v[atier];
 	if (atier > 0)
-		cJSON_AddStringToObject(j, "badge", cfg->tiers[atier].label);
-	if (teaser && cfg->tiers[atier].upgrade_url)
-		cJSON_AddStringToObject(j, "upgrade_url", cfg->tiers[atier].upgrade_url);
+		cJSON_AddStringToObject(j, "badge", t->label);
+	if (teaser && t->upgrade_url)
+		cJSON_AddStringToObject(j, "upgrade_url", t->upgrade_url);
 	return j;
 }
 
-static cJSON *build_data(const struct config *cfg, const struct grouping *g,
-                         int64_t id, time_t created, int tier, struct variant *v)
+static cJSON *build_data(const struct render_settings *rs, const struct grouping *g,
+                         int64_t id, time_t created, int tier)
 {
+	const struct tier_conf *tiers = rs->tiers->v;
+	size_t shown = 0, teasers = 0;
 	cJSON *root = cJSON_CreateObject();
 	cJSON *days = cJSON_CreateArray();
 	const char *lead = NULL;
@@ -144,23 +147,23 @@ static cJSON *build_data(const struct config *cfg, const struct grouping *g,
 		for (size_t s = 0; s < gd->nsections; s++) {
 			const struct group_section *gs = &gd->sections[s];
 			bool teaser = gs->tier > tier;
-			if (teaser && cfg->teasers == TEASERS_HIDE)
+			if (teaser && rs->hide_teasers)
 				continue;
 			cJSON *arts = cJSON_CreateArray();
 			for (size_t i = 0; i < gs->n; i++) {
-				cJSON_AddItemToArray(arts, article_json(cfg, gs->v[i], gs->tier,
+				cJSON_AddItemToArray(arts, article_json(rs, gs->v[i], gs->tier,
 				                                        teaser));
 				if (!lead)
 					lead = gs->v[i]->title;
 			}
 			if (teaser)
-				v->teasers += gs->n;
+				teasers += gs->n;
 			else
-				v->shown += gs->n;
+				shown += gs->n;
 			cJSON *sec = cJSON_CreateObject();
-			cJSON_AddStringToObject(sec, "label", cfg->tiers[gs->tier].label);
-			cJSON_AddStringToObject(sec, "tier", cfg->tiers[gs->tier].name);
-			add_owned(sec, "underline", underline(cfg->tiers[gs->tier].label, '-'));
+			cJSON_AddStringToObject(sec, "label", tiers[gs->tier].label);
+			cJSON_AddStringToObject(sec, "tier", tiers[gs->tier].name);
+			add_owned(sec, "underline", underline(tiers[gs->tier].label, '-'));
 			cJSON_AddBoolToObject(sec, "teasers", teaser);
 			cJSON_AddBoolToObject(sec, "premium", gs->tier > 0);
 			cJSON_AddNumberToObject(sec, "count", (double)gs->n);
@@ -180,24 +183,24 @@ static cJSON *build_data(const struct config *cfg, const struct grouping *g,
 		cJSON_AddItemToArray(days, day);
 	}
 
-	cJSON_AddStringToObject(root, "title", cfg->title);
+	cJSON_AddStringToObject(root, "title", rs->title);
 	cJSON_AddNumberToObject(root, "edition", (double)id);
 	dt_format(created, "%A, %-d %B %Y", text, sizeof text);
 	cJSON_AddStringToObject(root, "date", text);
 	dt_format(created, "%-d %b %Y", text, sizeof text);
 	cJSON_AddStringToObject(root, "date_short", text);
 	cJSON *t = cJSON_AddObjectToObject(root, "tier");
-	cJSON_AddStringToObject(t, "name", cfg->tiers[tier].name);
-	cJSON_AddStringToObject(t, "label", cfg->tiers[tier].label);
-	cJSON_AddNumberToObject(root, "count", (double)(v->shown + v->teasers));
-	cJSON_AddNumberToObject(root, "shown", (double)v->shown);
-	cJSON_AddNumberToObject(root, "teasers", (double)v->teasers);
+	cJSON_AddStringToObject(t, "name", tiers[tier].name);
+	cJSON_AddStringToObject(t, "label", tiers[tier].label);
+	cJSON_AddNumberToObject(root, "count", (double)(shown + teasers));
+	cJSON_AddNumberToObject(root, "shown", (double)shown);
+	cJSON_AddNumberToObject(root, "teasers", (double)teasers);
 	cJSON_AddStringToObject(root, "lead", lead ? lead : "");
 	/* The next tier up, for an upgrade line in the footer. */
-	if ((size_t)tier + 1 < cfg->ntiers && cfg->tiers[tier + 1].upgrade_url) {
+	if ((size_t)tier + 1 < rs->tiers->n && tiers[tier + 1].upgrade_url) {
 		cJSON *up = cJSON_AddObjectToObject(root, "upgrade");
-		cJSON_AddStringToObject(up, "label", cfg->tiers[tier + 1].label);
-		cJSON_AddStringToObject(up, "url", cfg->tiers[tier + 1].upgrade_url);
+		cJSON_AddStringToObject(up, "label", tiers[tier + 1].label);
+		cJSON_AddStringToObject(up, "url", tiers[tier + 1].upgrade_url);
 	}
 	cJSON_AddItemToObject(root, "days", days);
 	return root;
@@ -208,13 +211,12 @@ static void wrap_cb(const char *line, size_t len, struct buf *out, void *ud)
 	wrap_line(line, len, *(const int *)ud, out);
 }
 
-int render_variant(const struct config *cfg, const struct templates *t,
+int render_variant(const struct render_settings *rs, const struct templates *t,
                    const struct grouping *g, int64_t id, time_t created, int tier,
                    struct variant *out, struct nk_err *e)
 {
 	memset(out, 0, sizeof *out);
-	out->tier = tier;
-	cJSON *data = build_data(cfg, g, id, created, tier, out);
+	cJSON *data = build_data(rs, g, id, created, tier);
 	out->subject = tmpl_render(t->subject, data, render_slots, e);
 	if (out->subject)
 		out->text = tmpl_render(t->text, data, render_slots, e);
@@ -225,7 +227,7 @@ int render_variant(const struct config *cfg, const struct templates *t,
 		variant_free(out);
 		return e->code;
 	}
-	skel_map_lines(out->text, wrap_cb, (void *)&cfg->text_width);
+	skel_map_lines(out->text, wrap_cb, (void *)&rs->text_width);
 	return 0;
 }
 

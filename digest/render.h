@@ -8,14 +8,14 @@
 #ifndef NK_RENDER_H
 #define NK_RENDER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
-#include "article.h"
-#include "config.h"
 #include "err.h"
 #include "group.h"
 #include "template.h"
+#include "tier.h"
 
 /* The per-recipient values every template may use, in slot order. */
 enum render_slot { SLOT_NAME, SLOT_EMAIL, SLOT_UNSUBSCRIBE_URL, SLOT_COUNT };
@@ -27,25 +27,32 @@ struct templates {
 	struct tmpl *html;      /* digest.html */
 };
 
-/* Loads the three templates: each from cfg->templates when that directory
- * has the file, else the built-in one. EX_CONFIG naming file and line on a
- * template error; EX_NOINPUT when a file there cannot be read. */
-int templates_load(const struct config *cfg, struct templates *t, struct nk_err *e);
+/* Loads the three templates: each from dir (may be NULL) when that
+ * directory has the file, else the built-in one. Errors: EX_CONFIG naming
+ * file and line on a template error or a file that is too large or not
+ * text; EX_NOINPUT when a file there exists but cannot be read. */
+int templates_load(const char *dir, struct templates *t, struct nk_err *e);
 void templates_free(struct templates *t);
 
+/* The [digest] and [tier] settings rendering uses; all borrowed. */
+struct render_settings {
+	const char *title;
+	const struct tier_list *tiers;
+	bool hide_teasers;      /* pro_teasers = hide: higher tiers left out */
+	int text_width;         /* the plain-text part is wrapped to this */
+};
+
 struct variant {
-	int tier;               /* index into cfg->tiers */
-	size_t shown;           /* articles in full */
-	size_t teasers;         /* articles as teasers */
 	struct skel *subject;
-	struct skel *text;      /* already wrapped to cfg->text_width */
+	struct skel *text;      /* already wrapped to text_width */
 	struct skel *html;
 };
 
-/* Renders edition id (created at `created`) for tier. articles and g are
- * borrowed. A variant can be empty (shown + teasers == 0) when every
- * article is above the tier and teasers are hidden. */
-int render_variant(const struct config *cfg, const struct templates *t,
+/* Renders edition id (created at `created`) for tier (an index into
+ * rs->tiers). g is borrowed. A variant can be empty when every article is
+ * above the tier and teasers are hidden. Errors: EX_CONFIG when a template
+ * uses a per-recipient value as a section (see template.h). */
+int render_variant(const struct render_settings *rs, const struct templates *t,
                    const struct grouping *g, int64_t id, time_t created, int tier,
                    struct variant *out, struct nk_err *e);
 void variant_free(struct variant *v);

@@ -25,22 +25,48 @@ static const char *status_names[DELIVERY_NSTATUS] = {
 	"pending", "sent", "deferred", "failed", "suppressed",
 };
 
-const char *delivery_status_name(enum delivery_status s)
+static const char *delivery_status_name(enum delivery_status s)
 {
 	return (unsigned)s < DELIVERY_NSTATUS ? status_names[s] : "?";
 }
 
-static enum delivery_status status_from_name(const char *s)
+/* -1 for a status this version does not know (or NULL). */
+static int status_from_name(const char *s)
 {
 	for (int i = 0; i < DELIVERY_NSTATUS; i++)
 		if (s && !strcmp(s, status_names[i]))
-			return (enum delivery_status)i;
-	return DELIVERY_PENDING;
+			return i;
+	return -1;
+}
+
+/* The exit code for what SQLite last reported (see state.h). */
+static int db_code(sqlite3 *db)
+{
+	switch (sqlite3_errcode(db) & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return EX_TEMPFAIL;
+	case SQLITE_READONLY:
+	case SQLITE_CANTOPEN:
+	case SQLITE_PERM:
+		return EX_CANTCREAT;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+	case SQLITE_ERROR:      /* e.g. a table or column that is not there */
+	case SQLITE_MISMATCH:
+	case SQLITE_CONSTRAINT:
+		return EX_DATAERR;
+	case SQLITE_NOMEM:
+		xalloc_die();
+	default:
+		return EX_IOERR;    /* SQLITE_FULL, SQLITE_IOERR, ... */
+	}
 }
 
 static int db_fail(struct state *st, struct nk_err *e, const char *what)
 {
-	return nk_fail(e, EX_IOERR, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+	return nk_fail(e, db_code(st->db), "%s: %s: %s", st->path, what,
+	               sqlite3_errmsg(st->db));
 }
 
 static const char schema[] =
@@ -188,14 +214,24 @@ void state_close(struct state *st)
 	free(st);
 }
 
-bool state_seen(void *ud, const char *key)
+/* Runs a prepared "SELECT 1 … WHERE x = ?1" for value: *found says
+ * whether it matched a row. */
+static int exists(struct state *st, sqlite3_stmt *q, const char *value, bool *found,
+                  const char *what, struct nk_err *e)
+{
+	sqlite3_reset(q);
+	sqlite3_bind_text(q, 1, value, -1, SQLITE_STATIC);
+	int r = sqlite3_step(q);
+	*found = r == SQLITE_ROW;
+	int rc = r == SQLITE_ROW || r == SQLITE_DONE ? 0 : db_fail(st, e, what);
+	sqlite3_reset(q);
+	return rc;
+}
+
+int state_seen(void *ud, const char *key, bool *seen, struct nk_err *e)
 {
 	struct state *st = ud;
-	sqlite3_reset(st->seen);
-	sqlite3_bind_text(st->seen, 1, key, -1, SQLITE_STATIC);
-	bool seen = sqlite3_step(st->seen) == SQLITE_ROW;
-	sqlite3_reset(st->seen);
-	return seen;
+	return exists(st, st->seen, key, seen, "cannot look up earlier editions", e);
 }
 
 int state_open_editions(struct state *st, int64_t **ids, size_t *n, struct nk_err *e)
@@ -231,14 +267,7 @@ int state_edition_create(struct state *st, const struct article_list *articles,
                          const struct subscriber_list *subs, time_t now,
                          int64_t *id, struct nk_err *e)
 {
-	cJSON *arr = cJSON_CreateArray();
-	for (size_t i = 0; i < articles->n; i++)
-		cJSON_AddItemToArray(arr, article_to_json(&articles->v[i]));
-	char *json = cJSON_PrintUnformatted(arr);
-	cJSON_Delete(arr);
-	if (!json)
-		return nk_fail(e, EX_SOFTWARE, "cannot encode the edition");
-
+	char *json = article_list_freeze(articles);
 	sqlite3_stmt *q = NULL;
 	int rc = exec(st, "BEGIN IMMEDIATE", e);
 	if (rc) {
@@ -273,7 +302,9 @@ int state_edition_create(struct state *st, const struct article_list *articles,
 		             " VALUES(?,?,?,?,?)", &q, e);
 	for (size_t i = 0; !rc && i < subs->n; i++) {
 		const struct subscriber *s = &subs->v[i];
-		bool sup = state_suppressed(st, s->email);
+		bool sup;
+		if ((rc = state_suppressed(st, s->email, &sup, e)))
+			break;
 		sqlite3_reset(q);
 		sqlite3_bind_int64(q, 1, *id);
 		sqlite3_bind_text(q, 2, s->email, -1, SQLITE_STATIC);
@@ -296,34 +327,23 @@ int state_edition_articles(struct state *st, int64_t id, struct article_list *ou
                            time_t *created, struct nk_err *e)
 {
 	sqlite3_stmt *q;
-	memset(out, 0, sizeof *out);
 	if (prepare(st, "SELECT created, articles FROM editions WHERE id = ?", &q, e))
 		return e->code;
 	sqlite3_bind_int64(q, 1, id);
 	int rc = 0;
-	if (sqlite3_step(q) != SQLITE_ROW) {
+	int r = sqlite3_step(q);
+	if (r != SQLITE_ROW && r != SQLITE_DONE) {
+		rc = db_fail(st, e, "cannot read an edition");
+	} else if (r == SQLITE_DONE) {
 		rc = nk_fail(e, EX_DATAERR, "%s: edition %lld is missing", st->path,
 		             (long long)id);
 	} else {
 		*created = (time_t)sqlite3_column_int64(q, 0);
-		cJSON *arr = cJSON_Parse((const char *)sqlite3_column_text(q, 1)), *it;
-		if (!cJSON_IsArray(arr))
-			rc = nk_fail(e, EX_DATAERR, "%s: edition %lld is damaged", st->path,
-			             (long long)id);
-		cJSON_ArrayForEach(it, arr) {
-			struct article a;
-			if (rc || article_from_json(it, &a) != 0) {
-				rc = nk_fail(e, EX_DATAERR, "%s: edition %lld holds a damaged "
-				             "article", st->path, (long long)id);
-				break;
-			}
-			article_list_push(out, &a);
-		}
-		cJSON_Delete(arr);
+		if (article_list_thaw((const char *)sqlite3_column_text(q, 1), out) != 0)
+			rc = nk_fail(e, EX_DATAERR, "%s: edition %lld: its frozen articles "
+			             "are damaged", st->path, (long long)id);
 	}
 	sqlite3_finalize(q);
-	if (rc)
-		article_list_free(out);
 	return rc;
 }
 
@@ -340,7 +360,7 @@ int state_todo(struct state *st, int64_t id, struct delivery **v, size_t *n,
 	size_t cap = 0;
 	*v = NULL;
 	*n = 0;
-	if (prepare(st, "SELECT email, name, tier, status, attempts, coalesce(first_try, 0)"
+	if (prepare(st, "SELECT email, name, tier, coalesce(first_try, 0)"
 	            " FROM deliveries WHERE edition = ? AND status IN ('pending', 'deferred')"
 	            " ORDER BY rowid", &q, e))
 		return e->code;
@@ -352,9 +372,7 @@ int state_todo(struct state *st, int64_t id, struct delivery **v, size_t *n,
 		d->email = col_dup(q, 0);
 		d->name = col_dup(q, 1);
 		d->tier = col_dup(q, 2);
-		d->status = status_from_name((const char *)sqlite3_column_text(q, 3));
-		d->attempts = sqlite3_column_int(q, 4);
-		d->first_try = (time_t)sqlite3_column_int64(q, 5);
+		d->first_try = (time_t)sqlite3_column_int64(q, 3);
 	}
 	sqlite3_finalize(q);
 	if (r != SQLITE_DONE) {
@@ -431,33 +449,41 @@ int state_counts(struct state *st, int64_t id, long count[DELIVERY_NSTATUS],
 	            " GROUP BY status", &q, e))
 		return e->code;
 	sqlite3_bind_int64(q, 1, id);
-	while (sqlite3_step(q) == SQLITE_ROW)
-		count[status_from_name((const char *)sqlite3_column_text(q, 0))] =
-			sqlite3_column_int64(q, 1);
+	int r = SQLITE_DONE, rc = 0;
+	while (!rc && (r = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(q, 0);
+		int s = status_from_name(name);
+		if (s < 0)
+			rc = nk_fail(e, EX_DATAERR, "%s: edition %lld: unknown delivery status "
+			             "'%.40s'", st->path, (long long)id, name ? name : "(null)");
+		else
+			count[s] = sqlite3_column_int64(q, 1);
+	}
+	if (!rc && r != SQLITE_DONE)
+		rc = db_fail(st, e, "cannot count deliveries");
 	sqlite3_finalize(q);
-	return 0;
+	return rc;
 }
 
-int64_t state_next_id(struct state *st)
+int state_next_id(struct state *st, int64_t *id, struct nk_err *e)
 {
 	sqlite3_stmt *q;
-	int64_t id = 1;
-	if (sqlite3_prepare_v2(st->db, "SELECT coalesce(max(id), 0) + 1 FROM editions",
-	                       -1, &q, NULL) == SQLITE_OK) {
-		if (sqlite3_step(q) == SQLITE_ROW)
-			id = sqlite3_column_int64(q, 0);
-		sqlite3_finalize(q);
-	}
-	return id;
+	if (prepare(st, "SELECT coalesce(max(id), 0) + 1 FROM editions", &q, e))
+		return e->code;
+	int rc = 0;
+	if (sqlite3_step(q) == SQLITE_ROW)
+		*id = sqlite3_column_int64(q, 0);
+	else
+		rc = db_fail(st, e, "cannot read the last edition");
+	sqlite3_finalize(q);
+	return rc;
 }
 
-bool state_suppressed(struct state *st, const char *email)
+int state_suppressed(struct state *st, const char *email, bool *suppressed,
+                     struct nk_err *e)
 {
-	sqlite3_reset(st->suppressed);
-	sqlite3_bind_text(st->suppressed, 1, email, -1, SQLITE_STATIC);
-	bool found = sqlite3_step(st->suppressed) == SQLITE_ROW;
-	sqlite3_reset(st->suppressed);
-	return found;
+	return exists(st, st->suppressed, email, suppressed,
+	              "cannot read the suppression list", e);
 }
 
 int state_suppress(struct state *st, const char *email, const char *reason,
@@ -475,17 +501,20 @@ int state_suppress(struct state *st, const char *email, const char *reason,
 	return r == SQLITE_DONE ? 0 : db_fail(st, e, "cannot record a suppression");
 }
 
-int state_bounces(struct state *st, const char *email)
+int state_bounces(struct state *st, const char *email, int *n, struct nk_err *e)
 {
 	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM deliveries WHERE"
-	                       " email = ? COLLATE NOCASE AND status = 'failed'", -1, &q,
-	                       NULL) != SQLITE_OK)
-		return 0;
+	if (prepare(st, "SELECT count(*) FROM deliveries WHERE email = ? COLLATE NOCASE"
+	            " AND status = 'failed'", &q, e))
+		return e->code;
 	sqlite3_bind_text(q, 1, email, -1, SQLITE_STATIC);
-	int n = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int(q, 0) : 0;
+	int rc = 0;
+	if (sqlite3_step(q) == SQLITE_ROW)
+		*n = sqlite3_column_int(q, 0);
+	else
+		rc = db_fail(st, e, "cannot count bounces");
 	sqlite3_finalize(q);
-	return n;
+	return rc;
 }
 
 int state_summaries(struct state *st, size_t max, struct edition_summary **v,
@@ -505,15 +534,28 @@ int state_summaries(struct state *st, size_t max, struct edition_summary **v,
 		return e->code;
 	}
 	sqlite3_bind_int64(q, 1, (sqlite3_int64)max);
-	while (*n < max && sqlite3_step(q) == SQLITE_ROW) {
+	int r = SQLITE_DONE, rc = 0;
+	while (!rc && *n < max && (r = sqlite3_step(q)) == SQLITE_ROW) {
 		struct edition_summary *s = &(*v)[(*n)++];
+		const char *status = (const char *)sqlite3_column_text(q, 2);
 		s->id = sqlite3_column_int64(q, 0);
 		s->created = (time_t)sqlite3_column_int64(q, 1);
-		s->done = !strcmp((const char *)sqlite3_column_text(q, 2), "done");
+		if (!status || (strcmp(status, "done") && strcmp(status, "open")))
+			rc = nk_fail(e, EX_DATAERR, "%s: edition %lld has status '%.40s', "
+			             "expected open or done", st->path, (long long)s->id,
+			             status ? status : "(null)");
+		s->done = status && !strcmp(status, "done");
 		s->narticles = sqlite3_column_int(q, 3);
 		for (int i = 0; i < DELIVERY_NSTATUS; i++)
 			s->count[i] = sqlite3_column_int64(q, 4 + i);
 	}
+	if (!rc && r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = db_fail(st, e, "cannot list editions");
 	sqlite3_finalize(q);
-	return 0;
+	if (rc) {
+		free(*v);
+		*v = NULL;
+		*n = 0;
+	}
+	return rc;
 }

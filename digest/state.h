@@ -5,7 +5,15 @@
  * (edition, recipient), pending → sent | deferred | failed, committed after
  * every SMTP reply — the journal that lets a crashed send resume without
  * losing or doubling mail. Suppressions: addresses never mailed again.
- * The only module that includes sqlite3.h. */
+ * The only module that includes sqlite3.h.
+ *
+ * Every function that asks the file something returns 0 or an exit code
+ * with e naming the file, never a guess: a query that fails must not read
+ * as "not suppressed" or "nothing pending". The codes, from what SQLite
+ * says: EX_TEMPFAIL when the file is busy (locked by another process past
+ * the 10 s wait), EX_DATAERR when it is damaged or not ours, EX_CANTCREAT
+ * when it cannot be written (read-only), EX_IOERR for a failed read or
+ * write (a full disk). */
 #ifndef NK_STATE_H
 #define NK_STATE_H
 
@@ -29,18 +37,16 @@ enum delivery_status {
 	DELIVERY_SENT,
 	DELIVERY_DEFERRED,    /* 4xx, dropped connection, timeout: retried */
 	DELIVERY_FAILED,      /* 5xx or retried for too long: not retried */
-	DELIVERY_SUPPRESSED,  /* on the suppression list when the edition began */
+	DELIVERY_SUPPRESSED,  /* on the suppression list when it was its turn */
 	DELIVERY_NSTATUS
 };
 
-const char *delivery_status_name(enum delivery_status s);
-
+/* One delivery still to do; the strings are owned by the array that
+ * state_todo returns. */
 struct delivery {
 	char *email;
 	char *name;
 	char *tier;
-	enum delivery_status status;
-	int attempts;
 	time_t first_try;    /* 0 when never tried */
 };
 
@@ -54,31 +60,35 @@ struct edition_summary {
 
 /* Opens path. STATE_WRITE takes a lock beside it (path.lock): a second
  * writer gets EX_TEMPFAIL at once, naming the lock. Errors: EX_CANTCREAT
- * or EX_IOERR naming the file, EX_DATAERR when it is not an nkdigest state
- * file or comes from a newer nkdigest. */
+ * (cannot create the file or its lock), EX_IOERR (cannot open it),
+ * EX_DATAERR (not an nkdigest state file, or one from a newer nkdigest),
+ * EX_TEMPFAIL (locked). */
 int state_open(const char *path, enum state_mode mode, struct state **out,
                struct nk_err *e);
 void state_close(struct state *st);
 
-/* Whether an earlier edition carried key. Shaped for select_new(). */
-bool state_seen(void *st, const char *key);
+/* Whether an earlier edition carried key (*seen). Shaped for select_new(),
+ * so st is a void pointer. */
+int state_seen(void *st, const char *key, bool *seen, struct nk_err *e);
 
 /* Editions still delivering (open), oldest first; caller frees *ids. */
 int state_open_editions(struct state *st, int64_t **ids, size_t *n, struct nk_err *e);
 
 /* Records a new open edition in one transaction: its articles (frozen),
  * their keys, and a pending delivery for every subscriber (suppressed ones
- * recorded as such). */
+ * recorded as such). Nothing is recorded when it fails. */
 int state_edition_create(struct state *st, const struct article_list *articles,
                          const struct subscriber_list *subs, time_t now,
                          int64_t *id, struct nk_err *e);
 
-/* The frozen articles of edition id, in the order they were chosen. */
+/* The frozen articles of edition id (appended to out, in the order they
+ * were chosen) and its creation time. EX_DATAERR when the edition is
+ * missing or its articles are damaged. */
 int state_edition_articles(struct state *st, int64_t id, struct article_list *out,
                            time_t *created, struct nk_err *e);
 
-/* The deliveries of edition id still to do (pending or deferred); caller
- * frees with state_deliveries_free(). */
+/* The deliveries of edition id still to do (pending or deferred), in list
+ * order; caller frees with state_deliveries_free(). */
 int state_todo(struct state *st, int64_t id, struct delivery **v, size_t *n,
                struct nk_err *e);
 void state_deliveries_free(struct delivery *v, size_t n);
@@ -94,20 +104,24 @@ int state_record(struct state *st, int64_t id, const char *email,
 int state_edition_finish(struct state *st, int64_t id, time_t now, bool *done,
                          struct nk_err *e);
 
-/* How many deliveries of edition id are in each status. */
+/* How many deliveries of edition id are in each status. EX_DATAERR when a
+ * row holds a status nkdigest does not know. */
 int state_counts(struct state *st, int64_t id, long count[DELIVERY_NSTATUS],
                  struct nk_err *e);
 
 /* The id the next edition will get (for previews). */
-int64_t state_next_id(struct state *st);
+int state_next_id(struct state *st, int64_t *id, struct nk_err *e);
 
-bool state_suppressed(struct state *st, const char *email);
+/* Whether email is on the suppression list (compared case-insensitively). */
+int state_suppressed(struct state *st, const char *email, bool *suppressed,
+                     struct nk_err *e);
 int state_suppress(struct state *st, const char *email, const char *reason,
                    time_t now, struct nk_err *e);
 /* Hard bounces (failed deliveries) recorded for email, over all editions. */
-int state_bounces(struct state *st, const char *email);
+int state_bounces(struct state *st, const char *email, int *n, struct nk_err *e);
 
-/* The newest editions, newest first, at most max; caller frees *v. */
+/* The newest editions, newest first, at most max; caller frees *v.
+ * EX_DATAERR when an edition has no status. */
 int state_summaries(struct state *st, size_t max, struct edition_summary **v,
                     size_t *n, struct nk_err *e);
 

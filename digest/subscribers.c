@@ -160,7 +160,7 @@ static void seen_add(struct seen *st, const struct subscriber_list *l)
 }
 
 static void add_row(const char *path, const struct row *r, int col_email,
-                    int col_name, int col_tier, const struct config *cfg,
+                    int col_name, int col_tier, const struct tier_list *tiers,
                     struct subscriber_list *out, struct seen *seen)
 {
 	char why[200];
@@ -189,9 +189,9 @@ static void add_row(const char *path, const struct row *r, int col_email,
 	tier = col_tier >= 0 && (size_t)col_tier < r->n ? trimmed(r->f[col_tier]) : xstrdup("");
 	if (!*tier) {
 		free(tier);
-		tier = xstrdup(cfg->tiers[0].name);
+		tier = xstrdup(tiers->v[0].name);
 	}
-	if (config_tier_index(cfg, tier) < 0) {
+	if (tier_index(tiers, tier) < 0) {
 		char *shown = utf8_clean(tier, strlen(tier));
 		log_warn("%s:%d: %s: unknown tier '%.40s'; row skipped", path, r->line, email,
 		         shown);
@@ -203,7 +203,7 @@ static void add_row(const char *path, const struct row *r, int col_email,
 	name = text_oneline(clean);
 	free(clean);
 	out->v = xgrow(out->v, &out->cap, out->n + 1, sizeof *out->v);
-	out->v[out->n++] = (struct subscriber){ email, name, tier, r->line };
+	out->v[out->n++] = (struct subscriber){ email, name, tier };
 	seen_add(seen, out);
 	return;
 skip:
@@ -214,7 +214,7 @@ skip:
 }
 
 int subscribers_parse(const char *path, const char *text, size_t len,
-                      const struct config *cfg, struct subscriber_list *out,
+                      const struct tier_list *tiers, struct subscriber_list *out,
                       struct nk_err *e)
 {
 	memset(out, 0, sizeof *out);
@@ -255,7 +255,7 @@ int subscribers_parse(const char *path, const char *text, size_t len,
 	struct seen seen = {0};
 	while ((got = next_row(&p, end, &line, &r)) == 1) {
 		if (!row_blank(&r))
-			add_row(path, &r, col_email, col_name, col_tier, cfg, out, &seen);
+			add_row(path, &r, col_email, col_name, col_tier, tiers, out, &seen);
 		row_clear(&r);
 	}
 	free(seen.slot);
@@ -267,7 +267,7 @@ int subscribers_parse(const char *path, const char *text, size_t len,
 	return rc;
 }
 
-int subscribers_load(const char *path, const struct config *cfg,
+int subscribers_load(const char *path, const struct tier_list *tiers,
                      struct subscriber_list *out, struct nk_err *e)
 {
 	memset(out, 0, sizeof *out);
@@ -277,7 +277,7 @@ int subscribers_load(const char *path, const struct config *cfg,
 		rc = nk_fail(e, errno == EFBIG ? EX_DATAERR : EX_NOINPUT,
 		             "%s: cannot read subscriber list: %s", path, strerror(errno));
 	else
-		rc = subscribers_parse(path, buf_str(&b), b.len, cfg, out, e);
+		rc = subscribers_parse(path, buf_str(&b), b.len, tiers, out, e);
 	buf_free(&b);
 	return rc;
 }

@@ -9,14 +9,13 @@
 
 #include <stddef.h>
 
-#include "config.h"
 #include "err.h"
+#include "tier.h"
 
 struct subscriber {
 	char *email;   /* valid (address_valid), domain lower-cased */
 	char *name;    /* one line of clean UTF-8; may be "" */
 	char *tier;    /* a configured tier; an empty cell means the first tier */
-	int line;      /* where it stands in the file */
 };
 
 struct subscriber_list {
@@ -31,12 +30,12 @@ struct subscriber_list {
  * Returns 0; EX_NOINPUT when the file cannot be read; EX_DATAERR when the
  * header has no email column, a quoted field never ends, or the file is
  * not UTF-8 text. */
-int subscribers_load(const char *path, const struct config *cfg,
+int subscribers_load(const char *path, const struct tier_list *tiers,
                      struct subscriber_list *out, struct nk_err *e);
 
 /* Parses CSV text as if read from path (for tests). */
 int subscribers_parse(const char *path, const char *text, size_t len,
-                      const struct config *cfg, struct subscriber_list *out,
+                      const struct tier_list *tiers, struct subscriber_list *out,
                       struct nk_err *e);
 
 void subscribers_free(struct subscriber_list *l);

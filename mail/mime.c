@@ -36,10 +36,8 @@
  * like xalloc we give up, the only other failures being our own bugs. */
 static void *need(void *p)
 {
-	if (!p) {
-		fputs("nkdigest: out of memory\n", stderr);
-		abort();
-	}
+	if (!p)
+		xalloc_die();
 	return p;
 }
 
@@ -400,8 +398,9 @@ static void set_boundary(struct mailmime *mp, const struct mime_msg *m)
 			return;
 		}
 	}
+	/* mailmime_multiple_new always sets a boundary parameter. */
 	free(value);
-	need(NULL);
+	abort();
 }
 
 static bool field_name_only(const char *s, size_t n)

@@ -36,7 +36,8 @@ struct mime_msg {
 /* Appends the whole message to out with CRLF line ends, ready for SMTP DATA
  * (libcurl dot-stuffs it). Fails with EX_DATAERR, naming the field, when a
  * header value or address holds a control character (CR, LF, NUL, …) or is
- * too long: data must never be able to add headers. */
+ * too long: data must never be able to add headers. EX_SOFTWARE when the
+ * result would break the wire format anyway (a bug of ours). */
 int mime_build(const struct mime_msg *m, struct buf *out, struct nk_err *e);
 
 #endif

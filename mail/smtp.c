@@ -127,6 +127,10 @@ int smtp_pool_new(const struct smtp_params *p, int connections,
 	if (!p->tls && implicit)
 		return nk_fail(e, EX_CONFIG, "%s: smtps:// always uses TLS; remove tls = none",
 		               p->url);
+	/* Counted by libcurl: paired with the cleanup in smtp_pool_free, so
+	 * nobody above this module has to know libcurl needs it. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return nk_fail(e, EX_SOFTWARE, "cannot start libcurl");
 	struct smtp_pool *pool = xcalloc(1, sizeof *pool);
 	pool->p = *p;
 	/* The URL's path is the EHLO name libcurl sends. */
@@ -171,6 +175,7 @@ void smtp_pool_free(struct smtp_pool *pool)
 	free(pool->refused);
 	free(pool->url);
 	free(pool);
+	curl_global_cleanup();
 }
 
 bool smtp_pool_has_room(const struct smtp_pool *pool)
@@ -281,27 +286,25 @@ static int reply_code(const char *reply)
 	return 0;
 }
 
-static void classify(struct conn *c, CURLcode rc, long code, struct smtp_result *r)
+void smtp_classify(const struct smtp_event *ev, struct smtp_result *r)
 {
-	r->tag = c->tag;
-	if (rc != CURLE_OK && c->fail[0]) {
-		/* Judge the failure by the reply that caused it. */
-		memcpy(c->reply, c->fail, sizeof c->reply);
-		memcpy(c->cmd, c->fail_cmd, sizeof c->cmd);
-		code = reply_code(c->fail);
-	}
-	r->code = (int)code;
+	CURLcode rc = (CURLcode)ev->curl_code;
+	const char *reply = ev->reply ? ev->reply : "";
+	const char *cmd = ev->cmd ? ev->cmd : "";
+	const char *why = ev->why && *ev->why ? ev->why : curl_easy_strerror(rc);
+	r->outcome = SMTP_TEMP;
+	r->exit_code = 0;
+	r->code = ev->response_code;
 	if (!r->code)
-		r->code = reply_code(c->reply);
+		r->code = reply_code(reply);
 	if (rc == CURLE_OK) {
 		r->outcome = SMTP_SENT;
-		snprintf(r->reply, sizeof r->reply, "%s", c->reply);
+		snprintf(r->reply, sizeof r->reply, "%s", reply);
 		return;
 	}
-	const char *why = c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc);
-	if (c->reply[0] && r->code >= 400)
-		snprintf(r->reply, sizeof r->reply, "%.240s (after %.15s)", c->reply,
-		         c->cmd[0] ? c->cmd : "connecting");
+	if (reply[0] && r->code >= 400)
+		snprintf(r->reply, sizeof r->reply, "%.240s (after %.15s)", reply,
+		         cmd[0] ? cmd : "connecting");
 	else
 		snprintf(r->reply, sizeof r->reply, "%s", why);
 
@@ -325,14 +328,14 @@ static void classify(struct conn *c, CURLcode rc, long code, struct smtp_result 
 	default:
 		break;
 	}
-	if (r->code >= 500 && !strcmp(c->cmd, "MAIL")) {
+	if (r->code >= 500 && !strcmp(cmd, "MAIL")) {
 		/* The server refuses our sender: the same for every recipient. */
 		r->outcome = SMTP_FATAL;
 		r->exit_code = EX_UNAVAILABLE;
-	} else if (r->code >= 500 && r->code <= 599 && strcmp(c->cmd, "EHLO") &&
-	           strcmp(c->cmd, "HELO") && c->cmd[0]) {
+	} else if (r->code >= 500 && r->code <= 599 && strcmp(cmd, "EHLO") &&
+	           strcmp(cmd, "HELO") && cmd[0]) {
 		r->outcome = SMTP_PERM;
-	} else if (r->code >= 500 && !c->cmd[0]) {
+	} else if (r->code >= 500 && !cmd[0]) {
 		/* 554 as the greeting: this server will not talk to us. */
 		r->outcome = SMTP_FATAL;
 		r->exit_code = EX_UNAVAILABLE;
@@ -340,6 +343,23 @@ static void classify(struct conn *c, CURLcode rc, long code, struct smtp_result 
 		/* 4xx (421 included), a dropped connection, a timeout. */
 		r->outcome = SMTP_TEMP;
 	}
+}
+
+/* The result of c's finished transfer. */
+static void classify(struct conn *c, CURLcode rc, long code, struct smtp_result *r)
+{
+	/* Judge a failure by the reply that caused it, not by the "221 Bye"
+	 * of the QUIT libcurl sends afterwards. */
+	bool failed = rc != CURLE_OK && c->fail[0];
+	struct smtp_event ev = {
+		.curl_code = (int)rc,
+		.response_code = failed ? 0 : (int)code,
+		.reply = failed ? c->fail : c->reply,
+		.cmd = failed ? c->fail_cmd : c->cmd,
+		.why = c->errbuf,
+	};
+	r->tag = c->tag;
+	smtp_classify(&ev, r);
 }
 
 /* Moves finished transfers' results into out. */

@@ -41,10 +41,27 @@ struct smtp_result {
 	int exit_code;           /* for SMTP_FATAL: EX_UNAVAILABLE or EX_CONFIG */
 };
 
+/* What a finished transfer leaves behind, for smtp_classify(). */
+struct smtp_event {
+	int curl_code;          /* libcurl's CURLcode (CURLE_OK = 0) */
+	int response_code;      /* CURLINFO_RESPONSE_CODE, 0 to take it from reply */
+	const char *reply;      /* the reply that decided it: the first 4xx/5xx of
+	                           a failed transfer, else the last line; may be "" */
+	const char *cmd;        /* the verb that reply answered ("MAIL", "RCPT",
+	                           "DATA"…), "" before any command was sent */
+	const char *why;        /* libcurl's own reason, may be "" */
+};
+
+/* Turns a finished transfer into an outcome, a code and a reply line for
+ * the journal: a pure mapping (no I/O), so it can be checked from a table.
+ * Leaves out->tag alone. */
+void smtp_classify(const struct smtp_event *ev, struct smtp_result *out);
+
 struct smtp_pool;
 
 /* Checks params (tls = false only for a loopback host) and prepares the
- * pool; connects lazily on the first message. EX_CONFIG on a bad URL. */
+ * pool; connects lazily on the first message. Errors: EX_CONFIG on a bad
+ * URL or TLS setting, EX_SOFTWARE when libcurl cannot start. */
 int smtp_pool_new(const struct smtp_params *p, int connections,
                   struct smtp_pool **out, struct nk_err *e);
 void smtp_pool_free(struct smtp_pool *pool);

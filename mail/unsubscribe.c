@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-char *unsubscribe_token(const char *secret, const char *email)
+/* base64url(email) "." base64url(HMAC-SHA256(secret, email)); caller frees. */
+static char *unsubscribe_token(const char *secret, const char *email)
 {
 	unsigned char mac[32];
 	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, secret, strlen(secret), email,

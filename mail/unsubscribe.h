@@ -6,9 +6,6 @@
 #ifndef NK_UNSUBSCRIBE_H
 #define NK_UNSUBSCRIBE_H
 
-/* The token for email; caller frees. */
-char *unsubscribe_token(const char *secret, const char *email);
-
 /* url_template with {{token}} replaced by the token and {{email}} by the
  * percent-encoded address; caller frees. Without a secret (previews only)
  * the token is the placeholder "PREVIEW-NO-SECRET". */

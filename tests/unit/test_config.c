@@ -107,9 +107,9 @@ static void full_config_is_read(void **state)
 	assert_int_equal(rc, 0);
 	assert_string_equal(cfg.title, "NK");
 	assert_int_equal(cfg.max_age, 2 * 86400);
-	assert_int_equal(cfg.ntiers, 3);
-	assert_string_equal(cfg.tiers[1].label, "NK PRO");
-	assert_string_equal(cfg.tiers[2].label, "vip");   /* label defaults to the name */
+	assert_int_equal(cfg.tiers.n, 3);
+	assert_string_equal(cfg.tiers.v[1].label, "NK PRO");
+	assert_string_equal(cfg.tiers.v[2].label, "vip");   /* label defaults to the name */
 	assert_int_equal(cfg.nsources, 1);
 	assert_string_equal(cfg.sources[0].url, "/tmp/feed.json");   /* relative to the file */
 	assert_string_equal(cfg.state, "/tmp/s.db");
@@ -120,8 +120,8 @@ static void full_config_is_read(void **state)
 	assert_string_equal(cfg.envelope_from, "d@x.org");
 	assert_true(cfg.rate > 1.99 && cfg.rate < 2.01);
 	assert_int_equal(cfg.connections, 8);
-	assert_int_equal(config_tier_index(&cfg, "vip"), 2);
-	assert_int_equal(config_tier_index(&cfg, "gold"), -1);
+	assert_int_equal(tier_index(&cfg.tiers, "vip"), 2);
+	assert_int_equal(tier_index(&cfg.tiers, "gold"), -1);
 	config_free(&cfg);
 }
 

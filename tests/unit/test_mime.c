@@ -15,143 +15,7 @@
 #include "buf.h"
 #include "err.h"
 #include "mime.h"
-
-/* ---- decoders, independent of the code under test ---- */
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static bool decode_ew(const char *tok, size_t n, struct buf *out)
-{
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				  "abcdefghijklmnopqrstuvwxyz0123456789+/";
-	if (n < 12 || strncmp(tok, "=?UTF-8?", 8) != 0 || tok[9] != '?' ||
-	    strncmp(tok + n - 2, "?=", 2) != 0)
-		return false;
-	assert_true(n <= 75);
-	const char *t = tok + 10;
-	size_t tn = n - 12;
-	if (tok[8] == 'Q') {
-		for (size_t i = 0; i < tn; i++) {
-			if (t[i] == '_') {
-				buf_addc(out, ' ');
-			} else if (t[i] == '=') {
-				assert_true(i + 2 < tn);
-				int h = hexval(t[i + 1]), l = hexval(t[i + 2]);
-				assert_true(h >= 0 && l >= 0);
-				buf_addc(out, (char)(h << 4 | l));
-				i += 2;
-			} else {
-				assert_true(t[i] > 0x20 && t[i] < 0x7f);
-				buf_addc(out, t[i]);
-			}
-		}
-		return true;
-	}
-	assert_int_equal(tok[8], 'B');
-	assert_int_equal(tn % 4, 0);
-	for (size_t i = 0; i < tn; i += 4) {
-		unsigned w = 0;
-		int pad = 0;
-		for (int k = 0; k < 4; k++) {
-			const char *p = t[i + k] == '=' ? NULL :
-					strchr(b64, t[i + k]);
-			if (t[i + k] == '=')
-				pad++;
-			else
-				assert_true(p && *p && pad == 0);
-			w = w << 6 | (p ? (unsigned)(p - b64) : 0);
-		}
-		char o[3] = { (char)(w >> 16), (char)(w >> 8), (char)w };
-		buf_add(out, o, (size_t)(3 - pad));
-	}
-	return true;
-}
-
-/* Unstructured: white space between encoded-words dropped (RFC 2047 §6.2). */
-static char *decode_text(const char *v)
-{
-	struct buf out = {0};
-	bool prev = false;
-	for (const char *p = v; *p;) {
-		const char *ws = p;
-		p += strspn(p, " ");
-		const char *tok = p;
-		p += strcspn(p, " ");
-		struct buf d = {0};
-		bool ew = p > tok && decode_ew(tok, (size_t)(p - tok), &d);
-		if (!(ew && prev))
-			buf_add(&out, ws, (size_t)(tok - ws));
-		if (ew)
-			buf_add(&out, d.s, d.len);
-		else
-			buf_add(&out, tok, (size_t)(p - tok));
-		buf_free(&d);
-		prev = ew;
-	}
-	return buf_detach(&out);
-}
-
-/* A display name: atoms, quoted strings and encoded-words. */
-static char *decode_phrase(const char *v)
-{
-	struct buf out = {0};
-	bool prev = false, first = true;
-	for (const char *p = v; *p;) {
-		p += strspn(p, " ");
-		if (!*p)
-			break;
-		struct buf d = {0};
-		bool ew = false;
-		if (*p == '"') {
-			for (p++; *p != '"'; p++) {
-				assert_true(*p != '\0');
-				if (*p == '\\')
-					p++;
-				buf_addc(&d, *p);
-			}
-			p++;
-		} else {
-			const char *tok = p;
-			p += strcspn(p, " ");
-			ew = decode_ew(tok, (size_t)(p - tok), &d);
-			if (!ew)
-				buf_add(&d, tok, (size_t)(p - tok));
-		}
-		if (!first && !(ew && prev))
-			buf_addc(&out, ' ');
-		buf_add(&out, d.s, d.len);
-		buf_free(&d);
-		prev = ew;
-		first = false;
-	}
-	return buf_detach(&out);
-}
-
-static void decode_qp(const char *s, size_t n, struct buf *out)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] != '=') {
-			buf_addc(out, s[i]);
-			continue;
-		}
-		assert_true(i + 2 < n);
-		if (s[i + 1] == '\r' && s[i + 2] == '\n') {
-			i += 2;
-			continue;
-		}
-		int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
-		assert_true(h >= 0 && l >= 0);
-		buf_addc(out, (char)(h << 4 | l));
-		i += 2;
-	}
-}
+#include "support.h"
 
 /* ---- taking a message apart ---- */
 
@@ -360,7 +224,7 @@ static void check_part(const struct part *pt, const char *type,
 	char *cte = header(pt->head, "Content-Transfer-Encoding");
 	assert_string_equal(cte, "quoted-printable");
 	struct buf got = {0}, exp = {0};
-	decode_qp(pt->body, strlen(pt->body), &got);
+	t_decode_qp(pt->body, strlen(pt->body), &got);
 	crlf(src, n, &exp);
 	assert_int_equal(got.len, exp.len);
 	assert_memory_equal(buf_str(&got), buf_str(&exp), got.len);
@@ -487,7 +351,7 @@ static void test_subjects(void **state)
 		char *raw = build(&m);
 		char *head = strndup(raw, (size_t)(strstr(raw, "\r\n\r\n") + 2 - raw));
 		char *v = header(head, "Subject");
-		char *d = decode_text(v);
+		char *d = t_decode_text(v);
 		assert_string_equal(d, c[i]);
 		free(d);
 		free(v);
@@ -519,7 +383,7 @@ static void test_display_names(void **state)
 			size_t vl = strlen(v), al = strlen(addr[k]);
 			assert_true(vl > al && strcmp(v + vl - al, addr[k]) == 0);
 			v[vl - al] = '\0';
-			char *d = decode_phrase(v);
+			char *d = t_decode_phrase(v);
 			assert_string_equal(d, c[i]);
 			free(d);
 			free(v);

@@ -1,5 +1,6 @@
 /* datetime.c — RFC 3339 parsing and local formatting (see datetime.h). */
 #include "datetime.h"
+#include "xalloc.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -65,7 +66,8 @@ int rfc3339_parse(const char *s, bool assume_utc, time_t *t, int *offset_min)
 	struct tm tm = { .tm_year = Y - 1900, .tm_mon = M - 1, .tm_mday = D,
 	                 .tm_hour = h, .tm_min = m, .tm_sec = sec };
 	*t = timegm(&tm) - (time_t)off * 60;
-	*offset_min = off;
+	if (offset_min)
+		*offset_min = off;
 	return 0;
 }
 
@@ -73,11 +75,7 @@ void dt_set_zone(const char *zone)
 {
 	/* The leading ':' makes glibc read the zone file and never parse the
 	 * name as a POSIX TZ rule. */
-	char *tz = malloc(strlen(zone) + 2);
-	if (!tz)
-		abort();
-	tz[0] = ':';
-	strcpy(tz + 1, zone);
+	char *tz = xasprintf(":%s", zone);
 	setenv("TZ", tz, 1);
 	free(tz);
 	tzset();

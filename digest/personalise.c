@@ -13,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-char *personalise_message_id(const struct config *cfg, int64_t edition,
-                             const char *email)
+/* "nkdigest.<edition>.<16 hex of SHA-256(lower-cased address)>@<sender
+ * domain>": the same for the same edition and recipient; caller frees. */
+static char *message_id(const struct config *cfg, int64_t edition,
+                       const char *email)
 {
 	char *lower = xstrdup(email);
 	for (char *p = lower; *p; p++)
@@ -81,7 +83,7 @@ int personalise_message(const struct config *cfg, const struct variant *v,
 	skel_fill(v->html, s.v, &html);
 	/* A subject is one line whatever the template did. */
 	char *subject_line = text_oneline(buf_str(&subject));
-	char *msgid = personalise_message_id(cfg, edition, r->email);
+	char *msgid = message_id(cfg, edition, r->email);
 	const char *from = cfg->from_addr ? cfg->from_addr : "digest@localhost";
 	/* RFC 2919: "<local-part>.<domain>" of the sender names the list. */
 	char *list_id = xasprintf("%.*s.%s", (int)strcspn(from, "@"), from,

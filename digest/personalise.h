@@ -35,9 +35,4 @@ void personalise_part(const struct config *cfg, const struct variant *v,
                       enum personal_part part, const struct recipient *r,
                       const char *secret, struct buf *out);
 
-/* "nkdigest.<edition>.<16 hex of SHA-256(lower-cased address)>@<sender
- * domain>"; caller frees. */
-char *personalise_message_id(const struct config *cfg, int64_t edition,
-                             const char *email);
-
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <libxml/HTMLparser.h>
+#include <libxml/parser.h>
 #include <libxml/tree.h>
 
 #define REPLACEMENT 0xFFFD
@@ -204,9 +205,11 @@ char *html_to_text(const char *html, size_t len)
 	char *doc_text = xasprintf("<html><body>%s</body></html>", clean);
 	free(clean);
 
+	/* Idempotent and cheap; keeps libxml2's set-up inside this module. */
+	xmlInitParser();
 	htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
 	if (!ctxt)
-		abort();        /* only fails when out of memory */
+		xalloc_die();   /* only fails when out of memory */
 	htmlDocPtr doc = htmlCtxtReadMemory(ctxt, doc_text, (int)strlen(doc_text),
 					    NULL, "UTF-8",
 					    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |

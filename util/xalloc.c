@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void oom(void)
+void xalloc_die(void)
 {
 	fputs("nkdigest: out of memory\n", stderr);
 	abort();
@@ -16,7 +16,7 @@ void *xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
 	if (!p)
-		oom();
+		xalloc_die();
 	return p;
 }
 
@@ -24,7 +24,7 @@ void *xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size ? size : 1);
 	if (!p)
-		oom();
+		xalloc_die();
 	return p;
 }
 
@@ -32,7 +32,7 @@ void *xrealloc(void *p, size_t n)
 {
 	p = realloc(p, n ? n : 1);
 	if (!p)
-		oom();
+		xalloc_die();
 	return p;
 }
 
@@ -44,7 +44,7 @@ void *xgrow(void *p, size_t *cap, size_t need, size_t size)
 	while (c < need)
 		c *= 2;
 	if (c > (size_t)-1 / size)
-		oom();
+		xalloc_die();
 	*cap = c;
 	return xrealloc(p, c * size);
 }
@@ -69,7 +69,7 @@ char *xasprintf(const char *fmt, ...)
 	int n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		oom();
+		xalloc_die();
 	char *s = xmalloc((size_t)n + 1);
 	va_start(ap, fmt);
 	vsnprintf(s, (size_t)n + 1, fmt, ap);

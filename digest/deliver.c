@@ -1,6 +1,5 @@
 /* deliver.c — the delivery loop over the journal (see deliver.h). */
 #include "deliver.h"
-#include "group.h"
 #include "log.h"
 #include "personalise.h"
 #include "xalloc.h"
@@ -21,7 +20,7 @@ struct run {
 	const struct config *cfg;
 	struct state *st;
 	int64_t id;
-	struct variant *variants;      /* one per configured tier */
+	const struct variant *variants;   /* the edition's, one per configured tier */
 	const char *secret;
 	struct smtp_pool *pool;
 	struct job *jobs;              /* one per connection */
@@ -88,8 +87,11 @@ static int settle(struct run *r, struct job *j, const struct smtp_result *res,
 		break;
 	case SMTP_PERM:
 		log_warn("%s: failed: %s", d->email, res->reply);
+		int bounces = 0;
 		rc = record(r, d, DELIVERY_FAILED, res->code, res->reply, e);
-		if (!rc && state_bounces(r->st, d->email) >= r->cfg->bounce_limit) {
+		if (!rc)
+			rc = state_bounces(r->st, d->email, &bounces, e);
+		if (!rc && bounces >= r->cfg->bounce_limit) {
 			log_info("%s: suppressed after %d hard bounces", d->email,
 			         r->cfg->bounce_limit);
 			rc = state_suppress(r->st, d->email, "hard bounces", now, e);
@@ -157,16 +159,19 @@ static int pace(struct run *r, struct nk_err *e)
 /* Hands d to the pool, or settles it at once when it must not be sent. */
 static int hand_over(struct run *r, struct delivery *d, struct nk_err *e)
 {
-	int rc;
-	if (state_suppressed(r->st, d->email)) {
+	bool suppressed;
+	int rc = state_suppressed(r->st, d->email, &suppressed, e);
+	if (rc)
+		return rc;
+	if (suppressed) {
 		r->done++;
 		return state_record(r->st, r->id, d->email, DELIVERY_SUPPRESSED, 0,
 		                    "on the suppression list", time(NULL), e);
 	}
-	int tier = config_tier_index(r->cfg, d->tier);
+	int tier = tier_index(&r->cfg->tiers, d->tier);
 	if (tier < 0) {
 		log_warn("%s: tier '%s' is no longer configured; using '%s'", d->email,
-		         d->tier, r->cfg->tiers[0].name);
+		         d->tier, r->cfg->tiers.v[0].name);
 		tier = 0;
 	}
 	while (!smtp_pool_has_room(r->pool))
@@ -210,30 +215,20 @@ static int round_over(struct run *r, struct delivery **list, size_t n,
 	return rc;
 }
 
-int deliver_edition(const struct config *cfg, struct state *st, int64_t id,
-                    const struct templates *t, const struct smtp_params *sp,
-                    const char *secret, const struct deliver_opts *o,
-                    struct deliver_stats *stats, struct nk_err *e)
+int deliver_edition(const struct config *cfg, struct state *st, const struct edition *ed,
+                    const struct smtp_params *sp, const char *secret,
+                    const struct deliver_opts *o, struct deliver_stats *stats,
+                    struct nk_err *e)
 {
-	struct article_list arts;
-	time_t created;
 	struct delivery *todo = NULL;
 	size_t ntodo = 0;
-	struct grouping g = {0};
-	struct run r = { .cfg = cfg, .st = st, .id = id, .secret = secret, .stats = stats };
+	int64_t id = ed->id;
+	struct run r = { .cfg = cfg, .st = st, .id = id, .variants = ed->variants,
+	                 .secret = secret, .stats = stats };
 	memset(stats, 0, sizeof *stats);
 
-	int rc = state_edition_articles(st, id, &arts, &created, e);
-	if (rc)
-		return rc;
-	rc = state_todo(st, id, &todo, &ntodo, e);
+	int rc = state_todo(st, id, &todo, &ntodo, e);
 	r.total = ntodo;
-	if (!rc && ntodo > 0) {
-		group_articles(&arts, cfg, &g);
-		r.variants = xcalloc(cfg->ntiers, sizeof *r.variants);
-		for (size_t i = 0; i < cfg->ntiers && !rc; i++)
-			rc = render_variant(cfg, t, &g, id, created, (int)i, &r.variants[i], e);
-	}
 	if (!rc && ntodo > 0)
 		rc = smtp_pool_new(sp, cfg->connections, &r.pool, e);
 	if (!rc && ntodo > 0) {
@@ -277,11 +272,6 @@ int deliver_edition(const struct config *cfg, struct state *st, int64_t id,
 	free(r.jobs);
 	free(r.retry);
 	smtp_pool_free(r.pool);
-	for (size_t i = 0; r.variants && i < cfg->ntiers; i++)
-		variant_free(&r.variants[i]);
-	free(r.variants);
-	group_free(&g);
 	state_deliveries_free(todo, ntodo);
-	article_list_free(&arts);
 	return rc;
 }

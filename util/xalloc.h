@@ -2,11 +2,15 @@
  *
  * nkdigest is a command-line program: when memory runs out there is nothing
  * sensible left to do, so these print one line and abort instead of making
- * every caller check. */
+ * every caller check. This is the program's one out-of-memory path: code
+ * that gets NULL from a library's allocator calls xalloc_die() too. */
 #ifndef NK_XALLOC_H
 #define NK_XALLOC_H
 
 #include <stddef.h>
+
+/* Prints "nkdigest: out of memory" and aborts. */
+void xalloc_die(void) __attribute__((noreturn));
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);

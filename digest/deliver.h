@@ -1,0 +1,41 @@
+/* deliver.h — sending one rendered edition to its recipients, journalled.
+ *
+ * Reads the edition's pending and deferred deliveries from the state file
+ * and hands one personalised message per recipient to the SMTP pool. Every
+ * server reply is committed to the journal before the next message is
+ * handed over on that connection, so an interrupted run resumes where it
+ * stopped. */
+#ifndef NK_DELIVER_H
+#define NK_DELIVER_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "edition.h"
+#include "err.h"
+#include "smtp.h"
+#include "state.h"
+
+struct deliver_opts {
+	long limit;        /* hand over at most this many messages; 0 = all */
+	long *budget;      /* shared countdown across editions when limit > 0 */
+};
+
+struct deliver_stats {
+	long sent_now;                       /* accepted by the server in this run */
+	long count[DELIVERY_NSTATUS];        /* the edition's journal afterwards */
+};
+
+/* Delivers ed (recorded in st and rendered; borrowed). secret signs the
+ * unsubscribe links. Returns 0 when every recipient handed over got an
+ * answer (stats says which); EX_UNAVAILABLE or EX_CONFIG when the server
+ * cannot be used at all (unreachable, TLS, login, sender refused): what
+ * was not sent stays pending for the next run; the state file's codes
+ * (see state.h) when the journal cannot be read or written, which stops
+ * the run at once. */
+int deliver_edition(const struct config *cfg, struct state *st, const struct edition *ed,
+                    const struct smtp_params *sp, const char *secret,
+                    const struct deliver_opts *o, struct deliver_stats *stats,
+                    struct nk_err *e);
+
+#endif

@@ -1,0 +1,54 @@
+/* edition.h — one digest: its articles, their grouping, one rendering per tier.
+ *
+ * Every command that shows or sends a digest goes through here, so that
+ * `render` shows exactly what `send` sends: they differ only in where the
+ * messages go (standard output, files, a count, the SMTP server). An
+ * edition is either the next one, collected and chosen now and not yet
+ * recorded (edition_next), or one recorded in the state file, possibly
+ * unfinished (edition_load). */
+#ifndef NK_EDITION_H
+#define NK_EDITION_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "article.h"
+#include "config.h"
+#include "err.h"
+#include "group.h"
+#include "render.h"
+#include "state.h"
+#include "subscribers.h"
+
+struct edition {
+	int64_t id;                    /* in the state file, or the id it would get */
+	time_t created;
+	struct article_list articles;  /* the frozen choice, newest first */
+	struct grouping groups;        /* by day, then tier; borrows articles */
+	struct variant *variants;      /* one per configured tier once rendered */
+	size_t nvariants;
+};
+
+/* Collects every source (or only that file, see collect.h) and chooses the
+ * next edition's articles: those no earlier edition in st carried (st may
+ * be read-only). out->articles.n == 0 means nothing new. Errors: those of
+ * collect_all() and of the state file (see state.h). */
+int edition_next(const struct config *cfg, struct state *st, const char *only_file,
+                 time_t now, struct edition *out, struct nk_err *e);
+
+/* Edition id as the state file froze it (see state_edition_articles). */
+int edition_load(struct state *st, int64_t id, struct edition *out, struct nk_err *e);
+
+/* Records the next edition in st with a pending delivery for every
+ * subscriber, and sets ed->id to the id it got (see state_edition_create). */
+int edition_record(struct edition *ed, struct state *st,
+                   const struct subscriber_list *subs, struct nk_err *e);
+
+/* Groups the articles and renders every tier's variant from t. Errors:
+ * those of render_variant(). */
+int edition_render(struct edition *ed, const struct config *cfg,
+                   const struct templates *t, struct nk_err *e);
+
+void edition_free(struct edition *ed);
+
+#endif

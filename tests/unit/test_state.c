@@ -1,0 +1,312 @@
+/* test_state.c — state.c: the journal of editions, deliveries and
+ * suppressions, and that every question it cannot answer comes back as an
+ * error rather than a guess. Each test works on a fresh file in a
+ * temporary directory; a second raw SQLite connection plays the part of
+ * damage done behind nkdigest's back. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "state.h"
+#include "support.h"
+#include "xalloc.h"
+
+struct fixture {
+	char dir[64];
+	char *path;
+	struct state *st;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = xcalloc(1, sizeof *f);
+	snprintf(f->dir, sizeof f->dir, "/tmp/nkdigest-test-state.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	f->path = xasprintf("%s/state.db", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	state_close(f->st);
+	char *cmd = xasprintf("rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(f->path);
+	free(f);
+	return 0;
+}
+
+static void open_write(struct fixture *f)
+{
+	struct nk_err e = {0};
+	assert_int_equal(state_open(f->path, STATE_WRITE, &f->st, &e), 0);
+}
+
+/* Runs sql on the file through a connection of the test's own. */
+static void raw(const struct fixture *f, const char *sql)
+{
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	char *err = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("%s: %s", sql, err);
+	sqlite3_close(db);
+}
+
+static void add_sub(struct subscriber_list *l, const char *email, const char *tier)
+{
+	l->v = xgrow(l->v, &l->cap, l->n + 1, sizeof *l->v);
+	l->v[l->n++] = (struct subscriber){ xstrdup(email), xstrdup(""), xstrdup(tier) };
+}
+
+static int64_t make_edition(struct fixture *f, struct subscriber_list *subs)
+{
+	struct article_list arts;
+	struct nk_err e = {0};
+	int64_t id = 0;
+	t_sample_articles(&arts);
+	assert_int_equal(state_edition_create(f->st, &arts, subs, 1000, &id, &e), 0);
+	article_list_free(&arts);
+	return id;
+}
+
+static void an_edition_freezes_its_articles_and_lists_every_subscriber(void **state)
+{
+	struct fixture *f = *state;
+	struct nk_err e = {0};
+	struct subscriber_list subs = {0};
+	open_write(f);
+	add_sub(&subs, "a@x.org", "free");
+	add_sub(&subs, "b@x.org", "pro");
+	int64_t id = make_edition(f, &subs), next;
+	assert_int_equal(id, 1);
+	assert_int_equal(state_next_id(f->st, &next, &e), 0);
+	assert_int_equal(next, 2);
+
+	struct article_list back = {0}, want;
+	time_t created;
+	assert_int_equal(state_edition_articles(f->st, id, &back, &created, &e), 0);
+	t_sample_articles(&want);
+	assert_int_equal(created, 1000);
+	assert_int_equal(back.n, want.n);
+	for (size_t i = 0; i < back.n; i++) {
+		assert_string_equal(back.v[i].key, want.v[i].key);
+		assert_string_equal(back.v[i].url, want.v[i].url);
+		assert_string_equal(back.v[i].tier, want.v[i].tier);
+		assert_int_equal(back.v[i].published, want.v[i].published);
+	}
+	bool seen;
+	assert_int_equal(state_seen(f->st, "s\td21", &seen, &e), 0);
+	assert_true(seen);
+	assert_int_equal(state_seen(f->st, "s\tnever", &seen, &e), 0);
+	assert_false(seen);
+
+	struct delivery *todo;
+	size_t n;
+	assert_int_equal(state_todo(f->st, id, &todo, &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(todo[0].email, "a@x.org");
+	assert_string_equal(todo[1].tier, "pro");
+	assert_int_equal(todo[0].first_try, 0);
+	state_deliveries_free(todo, n);
+	article_list_free(&back);
+	article_list_free(&want);
+	subscribers_free(&subs);
+}
+
+static void recorded_replies_finish_the_edition(void **state)
+{
+	struct fixture *f = *state;
+	struct nk_err e = {0};
+	struct subscriber_list subs = {0};
+	long count[DELIVERY_NSTATUS];
+	bool done;
+	open_write(f);
+	add_sub(&subs, "a@x.org", "free");
+	add_sub(&subs, "b@x.org", "free");
+	int64_t id = make_edition(f, &subs);
+	assert_int_equal(state_record(f->st, id, "a@x.org", DELIVERY_SENT, 250, "250 ok",
+	                              2000, &e), 0);
+	assert_int_equal(state_record(f->st, id, "b@x.org", DELIVERY_DEFERRED, 451,
+	                              "451 later", 2000, &e), 0);
+	assert_int_equal(state_edition_finish(f->st, id, 2001, &done, &e), 0);
+	assert_false(done);   /* b is deferred */
+	assert_int_equal(state_counts(f->st, id, count, &e), 0);
+	assert_int_equal(count[DELIVERY_SENT], 1);
+	assert_int_equal(count[DELIVERY_DEFERRED], 1);
+
+	struct delivery *todo;
+	size_t n;
+	assert_int_equal(state_todo(f->st, id, &todo, &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(todo[0].first_try, 2000);
+	state_deliveries_free(todo, n);
+
+	assert_int_equal(state_record(f->st, id, "b@x.org", DELIVERY_FAILED, 550, "550 no",
+	                              3000, &e), 0);
+	assert_int_equal(state_edition_finish(f->st, id, 3001, &done, &e), 0);
+	assert_true(done);
+	int bounces;
+	assert_int_equal(state_bounces(f->st, "B@x.org", &bounces, &e), 0);
+	assert_int_equal(bounces, 1);
+	subscribers_free(&subs);
+}
+
+static void suppressed_addresses_match_in_any_case(void **state)
+{
+	struct fixture *f = *state;
+	struct nk_err e = {0};
+	struct subscriber_list subs = {0};
+	bool sup;
+	open_write(f);
+	assert_int_equal(state_suppress(f->st, "Gone@X.org", "unsubscribed", 5, &e), 0);
+	assert_int_equal(state_suppressed(f->st, "gone@x.org", &sup, &e), 0);
+	assert_true(sup);
+	assert_int_equal(state_suppressed(f->st, "here@x.org", &sup, &e), 0);
+	assert_false(sup);
+	add_sub(&subs, "gone@x.org", "free");
+	add_sub(&subs, "here@x.org", "free");
+	int64_t id = make_edition(f, &subs);
+	long count[DELIVERY_NSTATUS];
+	assert_int_equal(state_counts(f->st, id, count, &e), 0);
+	assert_int_equal(count[DELIVERY_SUPPRESSED], 1);
+	assert_int_equal(count[DELIVERY_PENDING], 1);
+	subscribers_free(&subs);
+}
+
+/* A suppression list that cannot be read must not read as "not
+ * suppressed": that would mail someone who asked not to be mailed. */
+static void an_unreadable_suppression_list_is_an_error_not_a_no(void **state)
+{
+	struct fixture *f = *state;
+	struct nk_err e = {0};
+	bool sup = true;
+	open_write(f);
+	raw(f, "DROP TABLE suppressions");
+	assert_int_equal(state_suppressed(f->st, "a@x.org", &sup, &e), EX_DATAERR);
+	assert_non_null(strstr(e.msg, f->path));
+	assert_non_null(strstr(e.msg, "suppression"));
+	int n;
+	raw(f, "DROP TABLE deliveries");
+	assert_int_equal(state_bounces(f->st, "a@x.org", &n, &e), EX_DATAERR);
+}
+
+static void an_unknown_delivery_status_is_an_error(void **state)
+{
+	struct fixture *f = *state;
+	struct nk_err e = {0};
+	struct subscriber_list subs = {0};
+	long count[DELIVERY_NSTATUS];
+	open_write(f);
+	add_sub(&subs, "a@x.org", "free");
+	int64_t id = make_edition(f, &subs);
+	raw(f, "UPDATE deliveries SET status = 'lost'");
+	assert_int_equal(state_counts(f->st, id, count, &e), EX_DATAERR);
+	assert_non_null(strstr(e.msg, "'lost'"));
+	subscribers_free(&subs);
+}
+
+static void damaged_frozen_articles_are_reported(void **state)
+{
+	struct fixture *f = *state;
+	struct nk_err e = {0};
+	struct subscriber_list subs = {0};
+	struct article_list l = {0};
+	time_t created;
+	open_write(f);
+	add_sub(&subs, "a@x.org", "free");
+	int64_t id = make_edition(f, &subs);
+	raw(f, "UPDATE editions SET articles = '[{\"key\": 1}]'");
+	assert_int_equal(state_edition_articles(f->st, id, &l, &created, &e), EX_DATAERR);
+	assert_int_equal(l.n, 0);
+	assert_int_equal(state_edition_articles(f->st, 99, &l, &created, &e), EX_DATAERR);
+	assert_non_null(strstr(e.msg, "edition 99 is missing"));
+	subscribers_free(&subs);
+}
+
+/* A file written by other means may lack the NOT NULL constraint: a NULL
+ * status is reported, never dereferenced. */
+static void an_edition_without_status_is_reported(void **state)
+{
+	struct fixture *f = *state;
+	struct nk_err e = {0};
+	struct edition_summary *v;
+	size_t n;
+	raw(f, "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
+	       "INSERT INTO meta VALUES('schema', '1');"
+	       "CREATE TABLE editions(id INTEGER PRIMARY KEY, created INTEGER, status TEXT,"
+	       " narticles INTEGER, articles TEXT, finished INTEGER);"
+	       "INSERT INTO editions VALUES(1, 0, NULL, 0, '[]', NULL);");
+	open_write(f);
+	assert_int_equal(state_summaries(f->st, 10, &v, &n, &e), EX_DATAERR);
+	assert_null(v);
+	assert_non_null(strstr(e.msg, "edition 1"));
+}
+
+static void reading_a_missing_file_creates_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct nk_err e = {0};
+	int64_t next;
+	bool sup;
+	assert_int_equal(state_open(f->path, STATE_READ, &f->st, &e), 0);
+	assert_int_equal(state_next_id(f->st, &next, &e), 0);
+	assert_int_equal(next, 1);
+	assert_int_equal(state_suppressed(f->st, "a@x.org", &sup, &e), 0);
+	assert_false(sup);
+	assert_int_not_equal(access(f->path, F_OK), 0);
+}
+
+static void a_second_writer_is_turned_away(void **state)
+{
+	struct fixture *f = *state;
+	struct nk_err e = {0};
+	struct state *other = NULL;
+	open_write(f);
+	assert_int_equal(state_open(f->path, STATE_WRITE, &other, &e), EX_TEMPFAIL);
+	assert_null(other);
+	assert_non_null(strstr(e.msg, "another nkdigest send is running"));
+}
+
+static void a_file_that_is_not_ours_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct nk_err e = {0};
+	FILE *fp = fopen(f->path, "w");
+	assert_non_null(fp);
+	fputs("this is not a database, just text that is long enough to look like one"
+	      " to nobody at all", fp);
+	fclose(fp);
+	assert_int_equal(state_open(f->path, STATE_READ, &f->st, &e), EX_DATAERR);
+	assert_non_null(strstr(e.msg, f->path));
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(an_edition_freezes_its_articles_and_lists_every_subscriber),
+		T(recorded_replies_finish_the_edition),
+		T(suppressed_addresses_match_in_any_case),
+		T(an_unreadable_suppression_list_is_an_error_not_a_no),
+		T(an_unknown_delivery_status_is_an_error),
+		T(damaged_frozen_articles_are_reported),
+		T(an_edition_without_status_is_reported),
+		T(reading_a_missing_file_creates_nothing),
+		T(a_second_writer_is_turned_away),
+		T(a_file_that_is_not_ours_is_refused),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
