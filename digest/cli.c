@@ -1,6 +1,7 @@
 /* cli.c — the wiring the commands share (see cli.h). */
 #include "cli.h"
 #include "datetime.h"
+#include "utf8.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -11,7 +12,9 @@
 
 int cli_fail(const struct nk_err *e)
 {
-	fprintf(stderr, "nkdigest: %s\n", e->msg);
+	char *clean = text_for_terminal(e->msg, sizeof e->msg);
+	fprintf(stderr, "nkdigest: %s\n", clean);
+	free(clean);
 	return e->code ? e->code : EX_SOFTWARE;
 }
 

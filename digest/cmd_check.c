@@ -3,10 +3,12 @@
 #include "edition.h"
 #include "feed.h"
 #include "fetch.h"
+#include "personalise.h"
 #include "render.h"
 #include "smtp.h"
 #include "state.h"
 #include "subscribers.h"
+#include "utf8.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -29,7 +31,9 @@ struct tally {
 static void line(struct tally *t, int rc, const char *what, const struct nk_err *e)
 {
 	if (rc) {
-		printf("FAIL  %s: %s\n", what, e->msg);
+		char *msg = text_for_terminal(e->msg, sizeof e->msg);
+		printf("FAIL  %s: %s\n", what, msg);
+		free(msg);
 		if (!t->first)
 			t->first = rc;
 	} else {
@@ -47,9 +51,16 @@ static void check_templates(const struct config *cfg, struct tally *t)
 	struct edition empty = { .id = 1 };
 	if (!rc)
 		rc = edition_render(&empty, cfg, &tp, &e);
+	line(t, rc, cfg->templates ? cfg->templates : "templates (built-in)", &e);
+	/* Then a message of every tier, as send builds them before the first
+	 * one goes out; the secret's value does not change what can fail. */
+	if (!rc) {
+		rc = personalise_check(cfg, empty.variants, empty.nvariants, empty.id,
+		                       "any secret", &e);
+		line(t, rc, "messages (every tier, the longest address and name)", &e);
+	}
 	edition_free(&empty);
 	templates_free(&tp);
-	line(t, rc, cfg->templates ? cfg->templates : "templates (built-in)", &e);
 }
 
 static void check_secrets(const struct config *cfg, struct tally *t)

@@ -35,8 +35,9 @@ static const char usage[] =
 	"                pending for the next run (exit 75)\n"
 	"\n"
 	"Exit status: 0 all delivered (or nothing new), 75 some deferred or left\n"
-	"pending, 69 source or SMTP server unavailable, 65 bad feed or list,\n"
-	"78 configuration error.\n";
+	"pending, 69 source or SMTP server unavailable or refusing the message,\n"
+	"65 bad feed, list or state file, 70 a message could not be built,\n"
+	"73/74 state file cannot be created/written, 78 configuration error.\n";
 
 struct send_ctx {
 	struct config cfg;
@@ -81,15 +82,24 @@ static void report(int64_t id, const struct deliver_stats *s)
 	         s->count[DELIVERY_SUPPRESSED], s->count[DELIVERY_PENDING]);
 }
 
-/* Renders and delivers ed (recorded); folds its outcome into *worst (the
+/* Renders ed and builds its most demanding message for every tier: what
+ * fails here would fail for every subscriber, so nothing is sent (or
+ * recorded, for a new edition). */
+static int render_checked(struct send_ctx *x, struct edition *ed, struct nk_err *e)
+{
+	int rc = edition_render(ed, &x->cfg, &x->t, e);
+	if (!rc)
+		rc = personalise_check(&x->cfg, ed->variants, ed->nvariants, ed->id, x->secret, e);
+	return rc;
+}
+
+/* Delivers ed (recorded and rendered); folds its outcome into *worst (the
  * exit code). */
 static int deliver_one(struct send_ctx *x, struct edition *ed, const struct deliver_opts *o,
                        int *worst, struct nk_err *e)
 {
 	struct deliver_stats s;
-	int rc = edition_render(ed, &x->cfg, &x->t, e);
-	if (!rc)
-		rc = deliver_edition(&x->cfg, x->st, ed, &x->smtp.p, x->secret, o, &s, e);
+	int rc = deliver_edition(&x->cfg, x->st, ed, &x->smtp.p, x->secret, o, &s, e);
 	if (rc)
 		return rc;
 	report(ed->id, &s);
@@ -103,7 +113,7 @@ static int next_rendered(struct send_ctx *x, struct edition *ed, struct nk_err *
 {
 	int rc = edition_next(&x->cfg, x->st, NULL, time(NULL), ed, e);
 	if (!rc && ed->articles.n > 0)
-		rc = edition_render(ed, &x->cfg, &x->t, e);
+		rc = render_checked(x, ed, e);
 	return rc;
 }
 
@@ -182,7 +192,8 @@ static int test_copy(struct send_ctx *x, const char *to, const char *tier_name,
 			log_info("test copy (%s) sent to %s: %s", x->cfg.tiers.v[tier].name, to,
 			         res.reply);
 		else
-			rc = nk_fail(e, res.outcome == SMTP_TEMP ? EX_TEMPFAIL
+			rc = nk_fail(e, res.outcome == SMTP_RCPT_TEMP || res.outcome == SMTP_MSG_TEMP ||
+			             res.outcome == SMTP_CONN ? EX_TEMPFAIL
 			             : res.exit_code ? res.exit_code : EX_UNAVAILABLE,
 			             "%s: test copy to %s not sent: %s", x->cfg.smtp_url, to,
 			             res.reply);
@@ -207,6 +218,8 @@ static int send_all(struct send_ctx *x, long limit, struct nk_err *e)
 		log_info("resuming edition %lld", (long long)open[i]);
 		rc = edition_load(x->st, open[i], &ed, e);
 		if (!rc)
+			rc = render_checked(x, &ed, e);
+		if (!rc)
 			rc = deliver_one(x, &ed, &o, &worst, e);
 		edition_free(&ed);
 	}
@@ -227,6 +240,8 @@ static int send_all(struct send_ctx *x, long limit, struct nk_err *e)
 	if (!rc && subs.n == 0)
 		rc = nk_fail(e, EX_DATAERR, "%s: no valid subscribers%s; nothing sent",
 		             x->cfg.subscribers, subs.skipped ? " (see the warnings above)" : "");
+	if (!rc)
+		rc = render_checked(x, &ed, e);
 	if (!rc)
 		rc = edition_record(&ed, x->st, &subs, e);
 	if (!rc) {

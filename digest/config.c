@@ -1,6 +1,9 @@
 /* config.c — finding, reading and checking the configuration (see config.h). */
 #include "config.h"
 #include "address.h"
+#include "url.h"
+#include "mime.h"
+#include "smtp.h"
 #include "buf.h"
 #include "ini.h"
 #include "xalloc.h"
@@ -13,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -137,6 +142,22 @@ static int parse_rate(const struct ini *ini, const struct ini_entry *en, double 
 static bool is_url(const char *s)
 {
 	return !strncmp(s, "http://", 7) || !strncmp(s, "https://", 8);
+}
+
+/* A URL in the config must be one libcurl reads as such, and must hold no
+ * user name or password: they would be printed, logged, or (for links in
+ * the digest) mailed to every subscriber. */
+static int check_url(const struct ini *ini, const struct ini_entry *en, const char *instead,
+                     struct nk_err *e)
+{
+	bool credentials = false;
+	if (url_credentials(en->value, &credentials) != 0)
+		return nk_fail(e, EX_CONFIG, "%s:%d: %s: not a URL with a host name", ini->path,
+		               en->line, en->key);
+	if (credentials)
+		return nk_fail(e, EX_CONFIG, "%s:%d: %s: a user name or password does not go in "
+		               "a URL; %s", ini->path, en->line, en->key, instead);
+	return 0;
 }
 
 /* A path in the config is relative to the config file's directory. */
@@ -356,6 +377,8 @@ static int source_key(struct config *cfg, const struct ini *ini,
 			return bad(e, ini, en, "expected a URL, a file path or -");
 		if (strstr(v, "://") && !is_url(v) && strncmp(v, "file://", 7))
 			return bad(e, ini, en, "only http://, https:// and file:// are supported");
+		if (is_url(v) && check_url(ini, en, "feeds are fetched without a login", e))
+			return e->code;
 		s->url = (strstr(v, "://") || !strcmp(v, "-")) ? xstrdup(v) : resolve(cfg, v);
 	} else if (!strcmp(k, "format")) {
 		static const char *const names[] = { "auto", "jsonfeed", "wordpress", NULL };
@@ -403,6 +426,8 @@ static int tier_key(struct config *cfg, const struct ini *ini,
 	else if (!strcmp(en->key, "upgrade_url")) {
 		if (!is_url(en->value))
 			return bad(e, ini, en, "expected an http:// or https:// URL");
+		if (check_url(ini, en, "it would be mailed to every subscriber", e))
+			return e->code;
 		set_str(&t->upgrade_url, en->value);
 	} else
 		return nk_fail(e, EX_CONFIG, "%s:%d: unknown key '%s' in [tier \"%s\"]",
@@ -417,6 +442,9 @@ static int smtp_key(struct config *cfg, const struct ini *ini,
 	if (!strcmp(k, "url")) {
 		if (strncmp(v, "smtp://", 7) && strncmp(v, "smtps://", 8))
 			return bad(e, ini, en, "expected smtp://host:port or smtps://host:port");
+		if (check_url(ini, en, "put the user in [smtp] user and the password in "
+		              "password_file (mode 0600) or $NKDIGEST_SMTP_PASSWORD", e))
+			return e->code;
 		set_str(&cfg->smtp_url, v);
 	} else if (!strcmp(k, "tls")) {
 		static const char *const names[] = { "required", "none", NULL };
@@ -451,10 +479,18 @@ static int smtp_key(struct config *cfg, const struct ini *ini,
 		cfg->from_name = cfg->from_addr = NULL;
 		if (address_parse_mailbox(v, &cfg->from_name, &cfg->from_addr, why, sizeof why))
 			return bad(e, ini, en, why);
+		if (!smtp_address_ok(cfg->from_addr))
+			return bad(e, ini, en, "the address cannot go into SMTP's MAIL FROM as it "
+			           "is (no spaces or quotes)");
+		if (strlen(cfg->from_name) > MIME_MAX_NAME)
+			return bad(e, ini, en, "the name is too long for a mail header");
 	} else if (!strcmp(k, "envelope_from")) {
 		char why[160];
 		if (!address_valid(v, why, sizeof why))
 			return bad(e, ini, en, why);
+		if (!smtp_address_ok(v))
+			return bad(e, ini, en, "the address cannot go into SMTP's MAIL FROM as it "
+			           "is (no spaces or quotes)");
 		set_str(&cfg->envelope_from, v);
 	} else if (!strcmp(k, "helo")) {
 		for (const char *p = v; *p; p++)
@@ -498,6 +534,8 @@ static int unsubscribe_key(struct config *cfg, const struct ini *ini,
 	if (!strcmp(k, "url")) {
 		if (!is_url(v))
 			return bad(e, ini, en, "expected an http:// or https:// URL");
+		if (check_url(ini, en, "it would be mailed to every subscriber", e))
+			return e->code;
 		set_str(&cfg->unsub_url, v);
 	} else if (!strcmp(k, "mailto")) {
 		char why[160];
@@ -687,10 +725,28 @@ char *config_find(const char *explicit_path, struct nk_err *e)
 	return NULL;
 }
 
+/* From the first secret on, a crash must not leave it in a core file:
+ * no core dumps, and no other process of ours may read our memory. */
+static void no_core_dumps(void)
+{
+	static bool done;
+	if (done)
+		return;
+	done = true;
+	struct rlimit none = { 0, 0 };
+	setrlimit(RLIMIT_CORE, &none);
+#ifndef __SANITIZE_ADDRESS__
+	/* LeakSanitizer stops the process with ptrace at exit, which a
+	 * process that is not dumpable refuses unless run by root. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
+}
+
 int config_read_secret(const char *path, const char *env, bool required,
                        const char *what, char **out, struct nk_err *e)
 {
 	*out = NULL;
+	no_core_dumps();
 	if (!path) {
 		const char *v = env ? getenv(env) : NULL;
 		if (v && *v) {

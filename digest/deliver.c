@@ -10,6 +10,15 @@
 #include <time.h>
 #include <unistd.h>
 
+/* When to stop a run instead of working through the whole list against a
+ * server that will not take the mail: this many message-level rejections
+ * in a row (a content filter refuses the digest for everybody), or this
+ * many connection failures in a row (a server that accepts connections
+ * and never answers would otherwise cost subscribers × timeout), with no
+ * message accepted in between. What is left stays pending. */
+#define MESSAGE_REJECTIONS_STOP 5
+#define CONNECTION_FAILURES_STOP 3
+
 struct job {
 	struct delivery *d;
 	struct buf msg;
@@ -28,8 +37,11 @@ struct run {
 	struct delivery **retry;       /* deferred in this run, for the next round */
 	size_t nretry, retry_cap;
 	double next_at;                /* rate limit: earliest next hand-over */
-	int fatal;                     /* exit code once the server is unusable */
+	int fatal;                     /* exit code once the run must stop */
 	char fatal_msg[400];
+	int rejections_in_a_row;       /* message-level, since the last success */
+	int conn_failures_in_a_row;    /* connection-level, since the last success */
+	size_t unbuilt;                /* messages we could not build: left pending */
 	double progress_at;
 	size_t done, total;
 };
@@ -53,48 +65,88 @@ static void progress(struct run *r, bool final)
 	        r->done, r->total, final ? "\n" : "");
 }
 
-static int record(struct run *r, struct delivery *d, enum delivery_status s, int code,
-                  const char *reply, struct nk_err *e)
+static int record(struct run *r, struct delivery *d, enum delivery_status s, bool bounce,
+                  int code, const char *reply, struct nk_err *e)
 {
-	return state_record(r->st, r->id, d->email, s, code, reply, time(NULL), e);
+	return state_record(r->st, r->id, d->email, s, bounce, code, reply, time(NULL), e);
 }
 
-/* Turns one SMTP outcome into a journal entry. */
+/* Ends the run (the first reason wins): nothing more is handed over. */
+static void stop(struct run *r, int code, const char *why)
+{
+	if (r->fatal)
+		return;
+	r->fatal = code;
+	snprintf(r->fatal_msg, sizeof r->fatal_msg, "%s: %s", r->cfg->smtp_url, why);
+}
+
+/* Deferred for later (this run's extra rounds, then later runs), or given
+ * up after retry_for: never a bounce either way. */
+static int defer(struct run *r, struct delivery *d, const struct smtp_result *res,
+                 time_t now, struct nk_err *e)
+{
+	if (d->first_try && now - d->first_try > r->cfg->retry_for) {
+		log_warn("%s: giving up after %ld hours of temporary failures: %s",
+		         d->email, r->cfg->retry_for / 3600, res->reply);
+		return record(r, d, DELIVERY_FAILED, false, res->code, res->reply, e);
+	}
+	log_warn("%s: deferred: %s", d->email, res->reply);
+	int rc = record(r, d, DELIVERY_DEFERRED, false, res->code, res->reply, e);
+	if (!d->first_try)
+		d->first_try = now;
+	r->retry = xgrow(r->retry, &r->retry_cap, r->nretry + 1, sizeof *r->retry);
+	r->retry[r->nretry++] = d;
+	return rc;
+}
+
+/* Turns one SMTP outcome into a journal entry, and stops the run when the
+ * outcomes say the server will not take the mail at all. */
 static int settle(struct run *r, struct job *j, const struct smtp_result *res,
                   struct nk_err *e)
 {
 	struct delivery *d = j->d;
-	int rc = 0;
+	int rc = 0, bounces = 0;
+	char why[360];
 	time_t now = time(NULL);
 	switch (res->outcome) {
 	case SMTP_SENT:
-		rc = record(r, d, DELIVERY_SENT, res->code, res->reply, e);
+		rc = record(r, d, DELIVERY_SENT, false, res->code, res->reply, e);
 		r->stats->sent_now++;
+		r->rejections_in_a_row = r->conn_failures_in_a_row = 0;
 		break;
-	case SMTP_TEMP:
-		if (d->first_try && now - d->first_try > r->cfg->retry_for) {
-			log_warn("%s: giving up after %ld hours of temporary failures: %s",
-			         d->email, r->cfg->retry_for / 3600, res->reply);
-			rc = record(r, d, DELIVERY_FAILED, res->code, res->reply, e);
-			break;
-		}
-		log_warn("%s: deferred: %s", d->email, res->reply);
-		rc = record(r, d, DELIVERY_DEFERRED, res->code, res->reply, e);
-		if (!d->first_try)
-			d->first_try = now;
-		r->retry = xgrow(r->retry, &r->retry_cap, r->nretry + 1, sizeof *r->retry);
-		r->retry[r->nretry++] = d;
+	case SMTP_RCPT_TEMP:
+		rc = defer(r, d, res, now, e);
 		break;
-	case SMTP_PERM:
+	case SMTP_RCPT_PERM:
 		log_warn("%s: failed: %s", d->email, res->reply);
-		int bounces = 0;
-		rc = record(r, d, DELIVERY_FAILED, res->code, res->reply, e);
-		if (!rc)
+		rc = record(r, d, DELIVERY_FAILED, res->hard, res->code, res->reply, e);
+		if (!rc && res->hard)
 			rc = state_bounces(r->st, d->email, &bounces, e);
-		if (!rc && bounces >= r->cfg->bounce_limit) {
+		if (!rc && res->hard && bounces >= r->cfg->bounce_limit) {
 			log_info("%s: suppressed after %d hard bounces", d->email,
 			         r->cfg->bounce_limit);
 			rc = state_suppress(r->st, d->email, "hard bounces", now, e);
+		}
+		break;
+	case SMTP_MSG_TEMP:
+	case SMTP_MSG_PERM:
+		/* About the message, not the recipient: deferred, so that
+		 * everybody still gets it once the cause is fixed. */
+		rc = defer(r, d, res, now, e);
+		if (++r->rejections_in_a_row >= MESSAGE_REJECTIONS_STOP) {
+			snprintf(why, sizeof why, "the server refused the message itself %d "
+			         "times in a row, last with \"%.200s\"; the rest stay pending "
+			         "and nobody counts as a bounce", r->rejections_in_a_row, res->reply);
+			stop(r, EX_UNAVAILABLE, why);
+		}
+		break;
+	case SMTP_CONN:
+		rc = defer(r, d, res, now, e);
+		if (++r->conn_failures_in_a_row >= CONNECTION_FAILURES_STOP) {
+			snprintf(why, sizeof why, "%d connections in a row failed, last with "
+			         "\"%.200s\"; stopping here, the rest stay pending",
+			         r->conn_failures_in_a_row, res->reply);
+			stop(r, r->stats->sent_now ? EX_TEMPFAIL : EX_UNAVAILABLE, why);
 		}
 		break;
 	case SMTP_FATAL:
@@ -159,13 +211,22 @@ static int pace(struct run *r, struct nk_err *e)
 /* Hands d to the pool, or settles it at once when it must not be sent. */
 static int hand_over(struct run *r, struct delivery *d, struct nk_err *e)
 {
+	int rc;
+	while (!smtp_pool_has_room(r->pool))
+		if ((rc = drain(r, 1000, e)))
+			return rc;
+	if ((rc = pace(r, e)))
+		return rc;
+	if (r->fatal)
+		return 0;
+	/* Asked at the last moment: an unsubscribe committed while this run
+	 * goes on (nkdigest serve) still stops the message. */
 	bool suppressed;
-	int rc = state_suppressed(r->st, d->email, &suppressed, e);
-	if (rc)
+	if ((rc = state_suppressed(r->st, d->email, &suppressed, e)))
 		return rc;
 	if (suppressed) {
 		r->done++;
-		return state_record(r->st, r->id, d->email, DELIVERY_SUPPRESSED, 0,
+		return state_record(r->st, r->id, d->email, DELIVERY_SUPPRESSED, false, 0,
 		                    "on the suppression list", time(NULL), e);
 	}
 	int tier = tier_index(&r->cfg->tiers, d->tier);
@@ -174,24 +235,18 @@ static int hand_over(struct run *r, struct delivery *d, struct nk_err *e)
 		         d->tier, r->cfg->tiers.v[0].name);
 		tier = 0;
 	}
-	while (!smtp_pool_has_room(r->pool))
-		if ((rc = drain(r, 1000, e)))
-			return rc;
-	if ((rc = pace(r, e)))
-		return rc;
-	if (r->fatal)
-		return 0;
 	struct job *j = idle_job(r);
 	struct recipient rcpt = { d->email, d->name };
 	struct nk_err me = {0};
 	if (personalise_message(r->cfg, &r->variants[tier], r->id, time(NULL), &rcpt,
 	                        r->secret, &j->msg, &me)) {
-		/* The data cannot make a safe message (it was checked at the
-		 * edge, so this is rare): record why, never send it. */
-		log_warn("%s: %s; not sent", d->email, me.msg);
-		r->done++;
-		return state_record(r->st, r->id, d->email, DELIVERY_FAILED, 0, me.msg,
-		                    time(NULL), e);
+		/* Our own failure, not the recipient's: nothing is recorded, the
+		 * delivery stays pending and the run ends with an error. The
+		 * checks before the first message make this rare. */
+		log_warn("%s: cannot build the message (%s); left pending", d->email, me.msg);
+		r->unbuilt++;
+		buf_truncate(&j->msg, 0);
+		return 0;
 	}
 	j->busy = true;
 	j->d = d;
@@ -266,6 +321,11 @@ int deliver_edition(const struct config *cfg, struct state *st, const struct edi
 		rc = state_counts(st, id, stats->count, e);
 	if (!rc && r.fatal)
 		rc = nk_fail(e, r.fatal, "%s", r.fatal_msg);
+	if (!rc && r.unbuilt)
+		rc = nk_fail(e, EX_SOFTWARE, "edition %lld: %zu message%s could not be built "
+		             "(see the warnings above) and stay pending; this is a bug in "
+		             "nkdigest, not the recipients' doing", (long long)id, r.unbuilt,
+		             r.unbuilt == 1 ? "" : "s");
 
 	for (int i = 0; r.jobs && i < cfg->connections; i++)
 		buf_free(&r.jobs[i].msg);

@@ -28,11 +28,17 @@ struct deliver_stats {
 
 /* Delivers ed (recorded in st and rendered; borrowed). secret signs the
  * unsubscribe links. Returns 0 when every recipient handed over got an
- * answer (stats says which); EX_UNAVAILABLE or EX_CONFIG when the server
- * cannot be used at all (unreachable, TLS, login, sender refused): what
- * was not sent stays pending for the next run; the state file's codes
- * (see state.h) when the journal cannot be read or written, which stops
- * the run at once. */
+ * answer (stats says which). Otherwise the run stopped early and what was
+ * not handed over stays pending for the next run:
+ *   EX_UNAVAILABLE or EX_CONFIG — the server cannot be used at all
+ *     (unreachable, TLS, login or sender refused, not an SMTP server), or
+ *     it refused the message itself several times in a row, or several
+ *     connections in a row failed before anything was accepted;
+ *   EX_TEMPFAIL — several connections in a row failed after some mail
+ *     was accepted;
+ *   EX_SOFTWARE — a message could not be built (our bug; left pending);
+ *   the state file's codes (see state.h) — the journal cannot be read or
+ *     written, which stops the run at the first failed commit. */
 int deliver_edition(const struct config *cfg, struct state *st, const struct edition *ed,
                     const struct smtp_params *sp, const char *secret,
                     const struct deliver_opts *o, struct deliver_stats *stats,

@@ -1,7 +1,9 @@
 /* fetch.c — reading a feed over HTTP(S) with libcurl, or from a file. */
 #include "fetch.h"
+#include "url.h"
 #include "log.h"
 #include "version.h"
+#include "xalloc.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -97,4 +99,24 @@ int fetch_source(const struct source_conf *src, struct buf *out, struct nk_err *
 	if (!strncmp(src->url, "http://", 7) || !strncmp(src->url, "https://", 8))
 		return fetch_http(src, out, e);
 	return fetch_file(src, out, e);
+}
+
+int url_credentials(const char *url, bool *credentials)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *user = NULL, *password = NULL;
+	if (!u)
+		xalloc_die();
+	int rc = curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+	         curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK ? 0 : -1;
+	if (!rc) {
+		curl_url_get(u, CURLUPART_USER, &user, 0);
+		curl_url_get(u, CURLUPART_PASSWORD, &password, 0);
+		*credentials = user || password;
+	}
+	curl_free(host);
+	curl_free(user);
+	curl_free(password);
+	curl_url_cleanup(u);
+	return rc;
 }

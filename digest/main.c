@@ -31,8 +31,9 @@ static const char usage[] =
 	"  -V, --version      print the version\n"
 	"\n"
 	"Exit status: 0 done (also \"nothing new\"), 64 usage, 65 bad data,\n"
-	"66 missing input, 69 source or server unavailable, 75 deliveries\n"
-	"deferred (run again later), 78 configuration error.\n";
+	"66 missing input, 69 source or server unavailable, 70 internal error,\n"
+	"73 state file cannot be created, 74 state file cannot be written,\n"
+	"75 deliveries deferred (run again later), 78 configuration error.\n";
 
 static const struct {
 	const char *name;

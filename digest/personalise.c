@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define LONG_RUN "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+
 /* "nkdigest.<edition>.<16 hex of SHA-256(lower-cased address)>@<sender
  * domain>": the same for the same edition and recipient; caller frees. */
 static char *message_id(const struct config *cfg, int64_t edition,
@@ -113,5 +115,28 @@ int personalise_message(const struct config *cfg, const struct variant *v,
 	buf_free(&subject);
 	buf_free(&text);
 	buf_free(&html);
+	return rc;
+}
+
+int personalise_check(const struct config *cfg, const struct variant *v, size_t n,
+                      int64_t edition, const char *secret, struct nk_err *e)
+{
+	/* 64 + 1 + 189 = 254 characters: the longest address that is valid. */
+	char addr[255], name[MIME_MAX_NAME + 1];
+	snprintf(addr, sizeof addr, "%.64s@%.61s.%.61s.%.61s.org", LONG_RUN, LONG_RUN,
+	         LONG_RUN, LONG_RUN);
+	memset(name, 'n', MIME_MAX_NAME);
+	name[MIME_MAX_NAME] = '\0';
+	struct recipient r = { addr, name };
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct buf msg = {0};
+		struct nk_err me = {0};
+		if (personalise_message(cfg, &v[i], edition, time(NULL), &r, secret, &msg, &me))
+			rc = nk_fail(e, EX_CONFIG, "%s: the %s digest cannot be mailed to anyone: "
+			             "%s (check [smtp] from and the [unsubscribe] url)", cfg->path,
+			             cfg->tiers.v[i].name, me.msg);
+		buf_free(&msg);
+	}
 	return rc;
 }

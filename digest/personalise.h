@@ -28,6 +28,15 @@ int personalise_message(const struct config *cfg, const struct variant *v,
                         int64_t edition, time_t now, const struct recipient *r,
                         const char *secret, struct buf *out, struct nk_err *e);
 
+/* Builds every variant's message for the most demanding recipient a valid
+ * subscriber row can be — an address of 254 characters and the longest
+ * name the list accepts — and throws them away: what would fail here
+ * would fail for everybody, so send refuses to start and check reports
+ * it. Errors: EX_CONFIG naming the tier and what cannot go into the
+ * message (an unsubscribe URL the MIME layer refuses, say). */
+int personalise_check(const struct config *cfg, const struct variant *v, size_t n,
+                      int64_t edition, const char *secret, struct nk_err *e);
+
 enum personal_part { PART_SUBJECT, PART_TEXT, PART_HTML };
 
 /* Appends one part of r's copy, slots filled, without MIME (previews). */

@@ -1,16 +1,17 @@
 /* state.c — the SQLite state file: editions, delivery journal, suppressions. */
 #include "state.h"
+#include "log.h"
 #include "xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <unistd.h>
-
-#define SCHEMA_VERSION 1
 
 struct state {
 	sqlite3 *db;
@@ -69,7 +70,11 @@ static int db_fail(struct state *st, struct nk_err *e, const char *what)
 	               sqlite3_errmsg(st->db));
 }
 
-static const char schema[] =
+/* Version 1, the tables as first released. A new file gets these and then
+ * every migration below, so that a new file and an upgraded one always
+ * have the same tables; and the tables a version should have are known by
+ * building them in memory (expected()). */
+static const char schema_v1[] =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
 	"CREATE TABLE IF NOT EXISTS editions("
 	"  id INTEGER PRIMARY KEY,"
@@ -100,25 +105,195 @@ static const char schema[] =
 	"  reason TEXT NOT NULL,"
 	"  created INTEGER NOT NULL);";
 
-static int check_version(struct state *st, bool writable, struct nk_err *e)
+/* Each later version, as the SQL that upgrades the one before. Append
+ * only; a step runs in the same transaction as the rest of the upgrade. */
+static const struct migration {
+	int version;
+	const char *sql;
+} migrations[] = {
+	/* 2: a delivery says whether it was a hard bounce. Before, every
+	 * failed delivery counted, even a message refused for its content
+	 * or given up after retry_for; only a 5xx to RCPT is kept as one. */
+	{ 2, "ALTER TABLE deliveries ADD COLUMN bounce INTEGER NOT NULL DEFAULT 0;"
+	     "UPDATE deliveries SET bounce = 1 WHERE status = 'failed'"
+	     " AND code BETWEEN 500 AND 599 AND reply LIKE '%(after RCPT)';" },
+};
+#define SCHEMA_VERSION 2
+
+/* An in-memory database with the tables of the given version. */
+static sqlite3 *expected(int version)
+{
+	sqlite3 *db;
+	if (sqlite3_open(":memory:", &db) != SQLITE_OK)
+		xalloc_die();
+	int r = sqlite3_exec(db, schema_v1, NULL, NULL, NULL);
+	for (size_t i = 0; r == SQLITE_OK && i < sizeof migrations / sizeof *migrations; i++)
+		if (migrations[i].version <= version)
+			r = sqlite3_exec(db, migrations[i].sql, NULL, NULL, NULL);
+	if (r != SQLITE_OK)
+		abort();   /* our own SQL above is wrong: caught by every test */
+	return db;
+}
+
+/* The schema version written in the file: 0 when the file holds no tables
+ * at all (new or empty). */
+static int file_version(struct state *st, int *version, struct nk_err *e)
 {
 	sqlite3_stmt *q;
-	int version = 0;
-	if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key='schema'", -1,
-	                       &q, NULL) != SQLITE_OK)
-		return nk_fail(e, EX_DATAERR, "%s: not an nkdigest state file (%s)", st->path,
+	*version = 0;
+	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM main.sqlite_master", -1, &q,
+	                       NULL) != SQLITE_OK)
+		return nk_fail(e, db_code(st->db) == EX_TEMPFAIL ? EX_TEMPFAIL : EX_DATAERR,
+		               "%s: not an nkdigest state file (%s)", st->path,
 		               sqlite3_errmsg(st->db));
-	if (sqlite3_step(q) == SQLITE_ROW)
-		version = sqlite3_column_int(q, 0);
+	int r = sqlite3_step(q);
+	int objects = r == SQLITE_ROW ? sqlite3_column_int(q, 0) : -1;
 	sqlite3_finalize(q);
-	if (version > SCHEMA_VERSION)
-		return nk_fail(e, EX_DATAERR, "%s: written by a newer nkdigest (schema %d)",
-		               st->path, version);
-	if (version == 0 && writable &&
-	    sqlite3_exec(st->db, "INSERT INTO meta VALUES('schema', '1')", NULL, NULL,
-	                 NULL) != SQLITE_OK)
-		return db_fail(st, e, "cannot initialise");
+	if (objects < 0)
+		return nk_fail(e, db_code(st->db) == EX_TEMPFAIL ? EX_TEMPFAIL : EX_DATAERR,
+		               "%s: not an nkdigest state file (%s)", st->path,
+		               sqlite3_errmsg(st->db));
+	if (objects == 0)
+		return 0;
+	const char *v = NULL;
+	if (sqlite3_prepare_v2(st->db, "SELECT value FROM main.meta WHERE key = 'schema'",
+	                       -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+		v = (const char *)sqlite3_column_text(q, 0);
+	char *end = NULL;
+	long n = v ? strtol(v, &end, 10) : 0;
+	bool ok = v && *v && !*end && n >= 1;
+	sqlite3_finalize(q);
+	if (!ok)
+		return nk_fail(e, EX_DATAERR, "%s: not an nkdigest state file (it has tables "
+		               "but no schema version)", st->path);
+	if (n > SCHEMA_VERSION)
+		return nk_fail(e, EX_DATAERR, "%s: written by a newer nkdigest (schema %ld; "
+		               "this one knows up to %d)", st->path, n, SCHEMA_VERSION);
+	*version = (int)n;
 	return 0;
+}
+
+/* One column as PRAGMA table_info describes it. */
+struct column { char name[64], type[32]; int notnull, pk; };
+
+static int columns(sqlite3 *db, const char *table, struct column *v, int max)
+{
+	char *sql = sqlite3_mprintf("PRAGMA main.table_info(\"%w\")", table);
+	sqlite3_stmt *q;
+	int n = 0;
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
+		sqlite3_free(sql);
+		return -1;
+	}
+	int r;
+	while ((r = sqlite3_step(q)) == SQLITE_ROW && n < max) {
+		const char *name = (const char *)sqlite3_column_text(q, 1);
+		const char *type = (const char *)sqlite3_column_text(q, 2);
+		snprintf(v[n].name, sizeof v[n].name, "%s", name ? name : "");
+		snprintf(v[n].type, sizeof v[n].type, "%s", type ? type : "");
+		v[n].notnull = sqlite3_column_int(q, 3);
+		v[n].pk = sqlite3_column_int(q, 5);
+		n++;
+	}
+	sqlite3_finalize(q);
+	sqlite3_free(sql);
+	return r == SQLITE_DONE || r == SQLITE_ROW ? n : -1;
+}
+
+#define MAX_COLUMNS 32
+
+/* Checks that the file has the tables of `want` with exactly their
+ * columns, types, NOT NULL and key constraints: a file written by other
+ * means, or damaged, is refused here rather than misread later. A table
+ * the file lacks altogether is an error, except for a reader, which gets
+ * an empty temporary stand-in (the file is not changed; the next send
+ * adds the table). */
+static int validate(struct state *st, sqlite3 *want, bool reader, struct nk_err *e)
+{
+	sqlite3_stmt *q;
+	int rc = 0;
+	if (sqlite3_prepare_v2(want, "SELECT name, sql FROM sqlite_master WHERE type = "
+	                       "'table' ORDER BY name", -1, &q, NULL) != SQLITE_OK)
+		abort();
+	while (!rc && sqlite3_step(q) == SQLITE_ROW) {
+		const char *table = (const char *)sqlite3_column_text(q, 0);
+		const char *sql = (const char *)sqlite3_column_text(q, 1);
+		struct column have[MAX_COLUMNS], need[MAX_COLUMNS];
+		int nn = columns(want, table, need, MAX_COLUMNS);
+		int nh = columns(st->db, table, have, MAX_COLUMNS);
+		if (nh < 0) {
+			rc = nk_fail(e, db_code(st->db), "%s: cannot read table %s: %s", st->path,
+			             table, sqlite3_errmsg(st->db));
+			break;
+		}
+		if (nh == 0 && reader && !strncmp(sql, "CREATE TABLE ", 13)) {
+			char *temp = sqlite3_mprintf("CREATE TEMP TABLE %s", sql + 13);
+			if (sqlite3_exec(st->db, temp, NULL, NULL, NULL) != SQLITE_OK)
+				rc = db_fail(st, e, "cannot stand in for a missing table");
+			sqlite3_free(temp);
+			continue;
+		}
+		if (nh == 0) {
+			rc = nk_fail(e, EX_DATAERR, "%s: not an nkdigest state file: table %s "
+			             "is missing", st->path, table);
+			break;
+		}
+		for (int i = 0; !rc && i < nn; i++) {
+			int j = 0;
+			while (j < nh && strcmp(have[j].name, need[i].name))
+				j++;
+			if (j == nh)
+				rc = nk_fail(e, EX_DATAERR, "%s: not an nkdigest state file: table %s "
+				             "has no column %s", st->path, table, need[i].name);
+			else if (strcasecmp(have[j].type, need[i].type) ||
+			         have[j].notnull != need[i].notnull || have[j].pk != need[i].pk)
+				rc = nk_fail(e, EX_DATAERR, "%s: not an nkdigest state file: column "
+				             "%s.%s is \"%s%s%s\", expected \"%s%s%s\"", st->path,
+				             table, need[i].name, have[j].type,
+				             have[j].notnull ? " NOT NULL" : "",
+				             have[j].pk ? " PRIMARY KEY" : "", need[i].type,
+				             need[i].notnull ? " NOT NULL" : "",
+				             need[i].pk ? " PRIMARY KEY" : "");
+		}
+		if (!rc && nh != nn)
+			rc = nk_fail(e, EX_DATAERR, "%s: not an nkdigest state file: table %s has "
+			             "%d columns, expected %d", st->path, table, nh, nn);
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int exec(struct state *st, const char *sql, struct nk_err *e);
+
+/* Brings a writable file to SCHEMA_VERSION in one transaction: a new file
+ * gets every table, an older one its missing tables and the migrations
+ * after its version. */
+static int upgrade(struct state *st, int version, struct nk_err *e)
+{
+	int rc = exec(st, "BEGIN IMMEDIATE", e);
+	if (rc)
+		return rc;
+	if (sqlite3_exec(st->db, schema_v1, NULL, NULL, NULL) != SQLITE_OK)
+		rc = nk_fail(e, EX_DATAERR, "%s: not an nkdigest state file (%s)", st->path,
+		             sqlite3_errmsg(st->db));
+	for (size_t i = 0; !rc && i < sizeof migrations / sizeof *migrations; i++)
+		if (migrations[i].version > version &&
+		    sqlite3_exec(st->db, migrations[i].sql, NULL, NULL, NULL) != SQLITE_OK)
+			rc = nk_fail(e, db_code(st->db), "%s: cannot upgrade to schema %d: %s",
+			             st->path, migrations[i].version, sqlite3_errmsg(st->db));
+	if (!rc && version < SCHEMA_VERSION) {
+		char sql[96];
+		snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO meta VALUES('schema', '%d')",
+		         SCHEMA_VERSION);
+		rc = exec(st, sql, e);
+	}
+	if (!rc)
+		rc = exec(st, "COMMIT", e);
+	if (rc)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	else if (version > 0 && version < SCHEMA_VERSION)
+		log_info("%s: upgraded from schema %d to %d", st->path, version, SCHEMA_VERSION);
+	return rc;
 }
 
 static int take_lock(struct state *st, struct nk_err *e)
@@ -149,8 +324,9 @@ int state_open(const char *path, enum state_mode mode, struct state **out,
 	st->path = xstrdup(path);
 	st->lock_fd = -1;
 	*out = NULL;
-	int rc = 0;
-	if (mode == STATE_WRITE) {
+	int rc = 0, version = 0;
+	bool reader = mode == STATE_READ;
+	if (!reader) {
 		rc = take_lock(st, e);
 		if (!rc && sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
 		                           SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
@@ -164,8 +340,8 @@ int state_open(const char *path, enum state_mode mode, struct state **out,
 		/* Nothing sent yet: an empty database in memory answers every
 		 * question the way a fresh file would, and leaves no file. */
 		if (sqlite3_open(":memory:", &st->db) != SQLITE_OK)
-			rc = nk_fail(e, EX_SOFTWARE, "cannot open an in-memory database");
-		mode = STATE_WRITE;   /* for the schema below; nothing reaches disk */
+			xalloc_die();
+		reader = false;   /* for the tables below; nothing reaches disk */
 	}
 	if (!rc) {
 		sqlite3_busy_timeout(st->db, 10000);
@@ -173,23 +349,31 @@ int state_open(const char *path, enum state_mode mode, struct state **out,
 		 * in WAL survives a crash of the process; after a power cut the last
 		 * few commits can be lost, which can only cause a repeat of those
 		 * few messages, never a lost one. */
-		if (mode == STATE_WRITE &&
+		if (!reader &&
 		    sqlite3_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 		                 "PRAGMA foreign_keys=ON;", NULL, NULL, NULL) != SQLITE_OK)
-			rc = db_fail(st, e, "cannot set up");
-		else if (mode == STATE_WRITE &&
-		         sqlite3_exec(st->db, schema, NULL, NULL, NULL) != SQLITE_OK)
-			rc = nk_fail(e, EX_DATAERR, "%s: not an nkdigest state file (%s)", path,
+			rc = nk_fail(e, db_code(st->db) == EX_TEMPFAIL ? EX_TEMPFAIL : EX_DATAERR,
+			             "%s: not an nkdigest state file (%s)", path,
 			             sqlite3_errmsg(st->db));
 	}
 	if (!rc)
-		rc = check_version(st, mode == STATE_WRITE, e);
+		rc = file_version(st, &version, e);
+	if (!rc && !reader)
+		rc = upgrade(st, version, e);
+	if (!rc) {
+		/* A reader checks the file against the version it says it is; a
+		 * writer has just brought it to the current one. */
+		sqlite3 *want = expected(reader && version ? version : SCHEMA_VERSION);
+		rc = validate(st, want, reader, e);
+		sqlite3_close(want);
+	}
 	if (!rc)
 		rc = prepare(st, "SELECT 1 FROM edition_articles WHERE key = ?", &st->seen, e);
-	if (!rc)
+	if (!rc && !reader)
 		rc = prepare(st, "UPDATE deliveries SET status = ?3, attempts = attempts + 1,"
 		             " first_try = coalesce(first_try, ?4), last_try = ?4, code = ?5,"
-		             " reply = ?6 WHERE edition = ?1 AND email = ?2", &st->record, e);
+		             " reply = ?6, bounce = ?7 WHERE edition = ?1 AND email = ?2",
+		             &st->record, e);
 	if (!rc)
 		rc = prepare(st, "SELECT 1 FROM suppressions WHERE email = ?", &st->suppressed, e);
 	if (rc) {
@@ -395,10 +579,12 @@ void state_deliveries_free(struct delivery *v, size_t n)
 }
 
 int state_record(struct state *st, int64_t id, const char *email,
-                 enum delivery_status status, int code, const char *reply,
-                 time_t now, struct nk_err *e)
+                 enum delivery_status status, bool bounce, int code,
+                 const char *reply, time_t now, struct nk_err *e)
 {
 	sqlite3_stmt *q = st->record;
+	if (!q)
+		return nk_fail(e, EX_SOFTWARE, "%s: opened read-only", st->path);
 	sqlite3_reset(q);
 	sqlite3_bind_int64(q, 1, id);
 	sqlite3_bind_text(q, 2, email, -1, SQLITE_STATIC);
@@ -412,6 +598,7 @@ int state_record(struct state *st, int64_t id, const char *email,
 		sqlite3_bind_text(q, 6, reply, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(q, 6);
+	sqlite3_bind_int(q, 7, bounce);
 	/* Outside an explicit transaction each UPDATE commits by itself. */
 	int r = sqlite3_step(q);
 	sqlite3_reset(q);
@@ -505,7 +692,7 @@ int state_bounces(struct state *st, const char *email, int *n, struct nk_err *e)
 {
 	sqlite3_stmt *q;
 	if (prepare(st, "SELECT count(*) FROM deliveries WHERE email = ? COLLATE NOCASE"
-	            " AND status = 'failed'", &q, e))
+	            " AND bounce = 1", &q, e))
 		return e->code;
 	sqlite3_bind_text(q, 1, email, -1, SQLITE_STATIC);
 	int rc = 0;
@@ -526,7 +713,8 @@ int state_summaries(struct state *st, size_t max, struct edition_summary **v,
 	if (prepare(st, "SELECT e.id, e.created, e.status, e.narticles,"
 	            " sum(d.status = 'pending'), sum(d.status = 'sent'),"
 	            " sum(d.status = 'deferred'), sum(d.status = 'failed'),"
-	            " sum(d.status = 'suppressed')"
+	            " sum(d.status = 'suppressed'),"
+	            " sum(d.status NOT IN ('pending', 'sent', 'deferred', 'failed', 'suppressed'))"
 	            " FROM editions e LEFT JOIN deliveries d ON d.edition = e.id"
 	            " GROUP BY e.id ORDER BY e.id DESC LIMIT ?", &q, e)) {
 		free(*v);
@@ -548,6 +736,10 @@ int state_summaries(struct state *st, size_t max, struct edition_summary **v,
 		s->narticles = sqlite3_column_int(q, 3);
 		for (int i = 0; i < DELIVERY_NSTATUS; i++)
 			s->count[i] = sqlite3_column_int64(q, 4 + i);
+		if (!rc && sqlite3_column_int64(q, 4 + DELIVERY_NSTATUS) > 0)
+			rc = nk_fail(e, EX_DATAERR, "%s: edition %lld: %lld deliveries have an "
+			             "unknown delivery status", st->path, (long long)s->id,
+			             (long long)sqlite3_column_int64(q, 4 + DELIVERY_NSTATUS));
 	}
 	if (!rc && r != SQLITE_ROW && r != SQLITE_DONE)
 		rc = db_fail(st, e, "cannot list editions");

@@ -93,11 +93,12 @@ int state_todo(struct state *st, int64_t id, struct delivery **v, size_t *n,
                struct nk_err *e);
 void state_deliveries_free(struct delivery *v, size_t n);
 
-/* Journals one SMTP outcome (committed before returning). code and reply
- * are the server's (0 / NULL when there was none). */
+/* Journals one SMTP outcome (committed before returning). bounce marks a
+ * hard bounce: the address itself is bad (see state_bounces). code and
+ * reply are the server's (0 / NULL when there was none). */
 int state_record(struct state *st, int64_t id, const char *email,
-                 enum delivery_status status, int code, const char *reply,
-                 time_t now, struct nk_err *e);
+                 enum delivery_status status, bool bounce, int code,
+                 const char *reply, time_t now, struct nk_err *e);
 
 /* Marks edition id done when nothing is pending or deferred; *done says
  * whether it is. */
@@ -117,7 +118,9 @@ int state_suppressed(struct state *st, const char *email, bool *suppressed,
                      struct nk_err *e);
 int state_suppress(struct state *st, const char *email, const char *reason,
                    time_t now, struct nk_err *e);
-/* Hard bounces (failed deliveries) recorded for email, over all editions. */
+/* Hard bounces recorded for email over all editions: deliveries that
+ * failed because the address itself is bad, never those that failed for
+ * the message, the connection or a time limit. */
 int state_bounces(struct state *st, const char *email, int *n, struct nk_err *e);
 
 /* The newest editions, newest first, at most max; caller frees *v.

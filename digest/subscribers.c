@@ -1,6 +1,8 @@
 /* subscribers.c — reading the subscriber CSV (see subscribers.h). */
 #include "subscribers.h"
 #include "address.h"
+#include "mime.h"
+#include "smtp.h"
 #include "buf.h"
 #include "log.h"
 #include "utf8.h"
@@ -181,6 +183,13 @@ static void add_row(const char *path, const struct row *r, int col_email,
 		free(one);
 		goto skip;
 	}
+	if (!smtp_address_ok(email)) {
+		/* Valid by RFC 5322 (a quoted local part with a space) but not
+		 * something SMTP can carry as it is. */
+		log_warn("%s:%d: '%.80s' cannot be used in SMTP as it is; row skipped", path,
+		         r->line, email);
+		goto skip;
+	}
 	address_normalize(email);
 	if (seen_has(seen, out, email)) {
 		log_warn("%s:%d: %s is listed twice; this row skipped", path, r->line, email);
@@ -202,6 +211,11 @@ static void add_row(const char *path, const struct row *r, int col_email,
 	char *clean = utf8_clean(raw_name, strnlen(raw_name, MAX_FIELD));
 	name = text_oneline(clean);
 	free(clean);
+	if (strlen(name) > MIME_MAX_NAME) {
+		log_warn("%s:%d: %s: the name is longer than %d bytes, too long for a mail "
+		         "header; row skipped", path, r->line, email, MIME_MAX_NAME);
+		goto skip;
+	}
 	out->v = xgrow(out->v, &out->cap, out->n + 1, sizeof *out->v);
 	out->v[out->n++] = (struct subscriber){ email, name, tier };
 	seen_add(seen, out);

@@ -25,7 +25,6 @@
 
 /* Longest values accepted; each keeps its header line under the 998-octet
  * limit even where it cannot be folded. */
-#define MAX_NAME 256
 #define MAX_SUBJECT 1000
 #define MAX_MSGID 250
 #define MAX_LISTID 255
@@ -157,13 +156,13 @@ static int check_msg(const struct mime_msg *m, struct nk_err *e)
 	    (rc = check_addr("unsubscribe_mailto", m->unsubscribe_mailto, e)))
 		return rc;
 	if (!absent(m->from_name) &&
-	    (rc = check_value("from_name", m->from_name, MAX_NAME, e)))
+	    (rc = check_value("from_name", m->from_name, MIME_MAX_NAME, e)))
 		return rc;
 	if (!absent(m->to_name) &&
-	    (rc = check_value("to_name", m->to_name, MAX_NAME, e)))
+	    (rc = check_value("to_name", m->to_name, MIME_MAX_NAME, e)))
 		return rc;
 	if (!absent(m->list_id_name) &&
-	    (rc = check_value("list_id_name", m->list_id_name, MAX_NAME, e)))
+	    (rc = check_value("list_id_name", m->list_id_name, MIME_MAX_NAME, e)))
 		return rc;
 	if (!m->subject)
 		return nk_fail(e, EX_DATAERR, "subject is missing");

@@ -13,6 +13,10 @@
 #include "buf.h"
 #include "err.h"
 
+/* The longest display name (From, To, List-Id) accepted, in bytes: the
+ * subscriber list and the config refuse longer ones up front. */
+#define MIME_MAX_NAME 256
+
 /* Every pointer is borrowed for the duration of mime_build(). Header values
  * are UTF-8; mime_build() encodes them (RFC 2047) itself. */
 struct mime_msg {

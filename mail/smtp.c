@@ -8,12 +8,15 @@
 #include "log.h"
 #include "xalloc.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
 
 struct conn {
 	CURL *h;
@@ -29,6 +32,10 @@ struct conn {
 	char fail[300];
 	char fail_cmd[16];
 	bool fail_done;         /* its last line (code + space) has arrived */
+	bool got_reply;         /* the server said anything in this transfer */
+	bool garbage;           /* its greeting was not an SMTP reply */
+	bool retried;           /* already tried again on a fresh connection */
+	long long quit_at;      /* when libcurl sent QUIT (ms, monotonic); 0: not */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -43,21 +50,36 @@ struct smtp_pool {
 	size_t nrefused, refused_cap;
 };
 
-static bool loopback_host(const char *url)
+/* The host and whether there are credentials in url, read with libcurl's
+ * own URL parser, so that this check and the connection agree on what the
+ * host is ("smtp://127.0.0.1@mail.example.org" is not a loopback host).
+ * Returns a host the caller frees, or NULL when url is not a URL. */
+static char *url_host(const char *url, bool *credentials)
 {
-	const char *h = strstr(url, "://");
-	h = h ? h + 3 : url;
-	size_t n = strcspn(h, ":/");
-	if (h[0] == '[')
-		return !strncmp(h, "[::1]", 5) && strchr(":/", h[5]);
-	if (n == 9 && !strncmp(h, "localhost", 9))
+	CURLU *u = curl_url();
+	char *host = NULL, *user = NULL, *password = NULL, *out = NULL;
+	if (!u)
+		xalloc_die();
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		curl_url_get(u, CURLUPART_USER, &user, 0);
+		curl_url_get(u, CURLUPART_PASSWORD, &password, 0);
+		*credentials = user || password;
+		out = xstrdup(host);
+	}
+	curl_free(host);
+	curl_free(user);
+	curl_free(password);
+	curl_url_cleanup(u);
+	return out;
+}
+
+static bool loopback(const char *host)
+{
+	struct in_addr a;
+	if (!strcmp(host, "localhost") || !strcmp(host, "[::1]"))
 		return true;
-	if (strncmp(h, "127.", 4))
-		return false;
-	for (size_t i = 4; i < n; i++)
-		if (!isdigit((unsigned char)h[i]) && h[i] != '.')
-			return false;
-	return true;
+	return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }
 
 static size_t on_read(char *buf, size_t size, size_t n, void *ud)
@@ -81,12 +103,32 @@ static void keep_line(char *dst, size_t dstlen, const char *src, size_t len)
 	dst[len] = '\0';
 }
 
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* "250 …", "250-…": three digits, then a space, a hyphen or the end. */
+static bool looks_like_reply(const char *s)
+{
+	return isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) &&
+	       isdigit((unsigned char)s[2]) && (!s[3] || s[3] == ' ' || s[3] == '-');
+}
+
 static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *ud)
 {
 	(void)h;
 	struct conn *c = ud;
 	if (type == CURLINFO_HEADER_IN) {
 		keep_line(c->reply, sizeof c->reply, data, size);
+		c->got_reply = true;
+		/* Before our first command only a greeting can come. libcurl
+		 * waits out its timeout on anything else; on_progress ends the
+		 * transfer at once instead. */
+		if (!c->cmd[0] && !looks_like_reply(c->reply))
+			c->garbage = true;
 		if (!c->fail_done && strcmp(c->cmd, "EHLO") &&
 		    (c->reply[0] == '4' || c->reply[0] == '5') &&
 		    (!c->fail[0] || !strncmp(c->fail, c->reply, 3))) {
@@ -106,7 +148,11 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *
 			size_t n = strlen(*v);
 			if (size > n && !strncasecmp(data, *v, n) &&
 			    (data[n] == ' ' || data[n] == '\r')) {
-				memcpy(c->cmd, *v, n + 1);
+				/* libcurl says QUIT after a failure: never its cause. */
+				if (strcmp(*v, "QUIT"))
+					memcpy(c->cmd, *v, n + 1);
+				else
+					c->quit_at = now_ms();
 				break;
 			}
 		}
@@ -114,14 +160,37 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *
 	return 0;
 }
 
+/* libcurl closes a connection after a failed transfer with QUIT and waits
+ * for the reply, blocking every other connection meanwhile; a server that
+ * has gone silent would hold them all for minutes. Its goodbye gets this
+ * long. */
+#define QUIT_WAIT_MS 2000
+
+static int on_progress(void *ud, curl_off_t dlt, curl_off_t dln, curl_off_t ult,
+                       curl_off_t uln)
+{
+	(void)dlt, (void)dln, (void)ult, (void)uln;
+	const struct conn *c = ud;
+	/* Non-zero aborts: a greeting that is not SMTP, or a QUIT unanswered. */
+	return c->garbage || (c->quit_at && now_ms() - c->quit_at > QUIT_WAIT_MS);
+}
+
 int smtp_pool_new(const struct smtp_params *p, int connections,
                   struct smtp_pool **out, struct nk_err *e)
 {
 	*out = NULL;
-	bool implicit = !strncmp(p->url, "smtps://", 8);
+	bool implicit = !strncmp(p->url, "smtps://", 8), credentials = false;
 	if (!implicit && strncmp(p->url, "smtp://", 7))
 		return nk_fail(e, EX_CONFIG, "%s: expected smtp:// or smtps://", p->url);
-	if (!p->tls && !loopback_host(p->url))
+	char *host = url_host(p->url, &credentials);
+	bool local = host && loopback(host);
+	free(host);
+	if (!host)
+		return nk_fail(e, EX_CONFIG, "%s: not a URL with a host", p->url);
+	if (credentials)
+		return nk_fail(e, EX_CONFIG, "the SMTP url holds a user name or password: put "
+		               "the user in [smtp] user and the password in password_file");
+	if (!p->tls && !local)
 		return nk_fail(e, EX_CONFIG, "%s: tls = none is only allowed for a server on "
 		               "this machine (127.0.0.1, ::1, localhost)", p->url);
 	if (!p->tls && implicit)
@@ -134,8 +203,8 @@ int smtp_pool_new(const struct smtp_params *p, int connections,
 	struct smtp_pool *pool = xcalloc(1, sizeof *pool);
 	pool->p = *p;
 	/* The URL's path is the EHLO name libcurl sends. */
-	const char *host = strstr(p->url, "://") + 3;
-	const char *slash = strchr(host, '/');
+	const char *authority = strstr(p->url, "://") + 3;
+	const char *slash = strchr(authority, '/');
 	size_t base = slash ? (size_t)(slash - p->url) : strlen(p->url);
 	pool->url = xasprintf("%.*s/%s", (int)base, p->url, p->helo);
 	pool->multi = curl_multi_init();
@@ -188,7 +257,7 @@ size_t smtp_pool_active(const struct smtp_pool *pool)
 	return pool->active + pool->nrefused;
 }
 
-static bool path_ok(const char *addr)
+bool smtp_address_ok(const char *addr)
 {
 	if (!*addr || strlen(addr) > 254)
 		return false;
@@ -234,6 +303,19 @@ static void setup(struct smtp_pool *pool, struct conn *c, const char *from)
 	curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
 	curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
 	curl_easy_setopt(h, CURLOPT_DEBUGDATA, c);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
+	curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 0L);
+}
+
+/* Clears what the last transfer on c left behind. */
+static void conn_reset(struct conn *c)
+{
+	c->off = 0;
+	c->cmd[0] = c->reply[0] = c->errbuf[0] = c->fail[0] = c->fail_cmd[0] = '\0';
+	c->fail_done = c->got_reply = c->garbage = false;
+	c->quit_at = 0;
 }
 
 static struct conn *free_conn(struct smtp_pool *pool)
@@ -250,14 +332,14 @@ void smtp_submit(struct smtp_pool *pool, const char *from, const char *rcpt,
 	struct conn *c = free_conn(pool);
 	if (!c)
 		abort();   /* the caller must check smtp_pool_has_room */
-	if (!path_ok(from) || !path_ok(rcpt)) {
+	if (!smtp_address_ok(from) || !smtp_address_ok(rcpt)) {
 		/* Validated at the edge already; this is the last line of defence
 		 * against SMTP command injection. The result waits in a queue
 		 * for the next smtp_pool_wait. */
 		pool->refused = xgrow(pool->refused, &pool->refused_cap, pool->nrefused + 1,
 		                      sizeof *pool->refused);
 		struct smtp_result *r = &pool->refused[pool->nrefused++];
-		*r = (struct smtp_result){ .tag = tag, .outcome = SMTP_PERM };
+		*r = (struct smtp_result){ .tag = tag, .outcome = SMTP_RCPT_PERM };
 		snprintf(r->reply, sizeof r->reply,
 		         "address refused before sending: not a plain mailbox");
 		return;
@@ -266,9 +348,8 @@ void smtp_submit(struct smtp_pool *pool, const char *from, const char *rcpt,
 	c->tag = tag;
 	c->msg = msg;
 	c->len = len;
-	c->off = 0;
-	c->cmd[0] = c->reply[0] = c->errbuf[0] = c->fail[0] = c->fail_cmd[0] = '\0';
-	c->fail_done = false;
+	c->retried = false;
+	conn_reset(c);
 	curl_slist_free_all(c->rcpt);
 	char *r = xasprintf("<%s>", rcpt);
 	c->rcpt = curl_slist_append(NULL, r);
@@ -286,28 +367,70 @@ static int reply_code(const char *reply)
 	return 0;
 }
 
+/* "5.1.1" after the code of a reply: the enhanced status code (RFC 3463).
+ * Sets *cls and *subject (5 and 1 for 5.1.1) and returns true when there
+ * is one. */
+static bool enhanced_code(const char *reply, int *cls, int *subject)
+{
+	const char *p = reply + 3;
+	if (strlen(reply) < 4 || (*p != ' ' && *p != '-'))
+		return false;
+	p++;
+	if (!(p[0] >= '2' && p[0] <= '5') || p[1] != '.' || !isdigit((unsigned char)p[2]))
+		return false;
+	*cls = p[0] - '0';
+	*subject = atoi(p + 2);
+	return true;
+}
+
+/* Whether a 5xx to RCPT says the address itself is bad. When in doubt it
+ * is not: a false hard bounce would in time unsubscribe a real reader. */
+static bool address_is_bad(const char *reply, int code)
+{
+	int cls, subject;
+	if (enhanced_code(reply, &cls, &subject)) {
+		const char *detail = strchr(reply + 6, '.');
+		int d = detail ? atoi(detail + 1) : -1;
+		/* X.1.x: addressing (unknown mailbox or domain, moved); 5.2.1:
+		 * the mailbox is disabled. 5.2.2 (full), 5.7.x (policy), 5.3.x
+		 * and 5.4.x (systems, network) say nothing about the address. */
+		return cls == 5 && (subject == 1 || (subject == 2 && d == 1));
+	}
+	return code == 550 || code == 551 || code == 553;
+}
+
 void smtp_classify(const struct smtp_event *ev, struct smtp_result *r)
 {
 	CURLcode rc = (CURLcode)ev->curl_code;
 	const char *reply = ev->reply ? ev->reply : "";
 	const char *cmd = ev->cmd ? ev->cmd : "";
 	const char *why = ev->why && *ev->why ? ev->why : curl_easy_strerror(rc);
-	r->outcome = SMTP_TEMP;
+	const char *after = cmd[0] ? cmd : "connecting";
+	r->outcome = SMTP_CONN;
+	r->hard = false;
 	r->exit_code = 0;
-	r->code = ev->response_code;
-	if (!r->code)
-		r->code = reply_code(reply);
 	if (rc == CURLE_OK) {
 		r->outcome = SMTP_SENT;
+		r->code = ev->response_code ? ev->response_code : reply_code(reply);
 		snprintf(r->reply, sizeof r->reply, "%s", reply);
 		return;
 	}
-	if (reply[0] && r->code >= 400)
-		snprintf(r->reply, sizeof r->reply, "%.240s (after %.15s)", reply,
-		         cmd[0] ? cmd : "connecting");
+	/* A failure keeps only a code that is a failure: a drop after RCPT's
+	 * 250 is not a 250. */
+	int code = reply_code(reply);
+	r->code = code >= 400 ? code : 0;
+	if (r->code)
+		snprintf(r->reply, sizeof r->reply, "%.240s (after %.15s)", reply, after);
 	else
-		snprintf(r->reply, sizeof r->reply, "%s", why);
+		snprintf(r->reply, sizeof r->reply, "%.240s (after %.15s)", why, after);
 
+	if (ev->garbage) {
+		r->outcome = SMTP_FATAL;
+		r->exit_code = EX_UNAVAILABLE;
+		snprintf(r->reply, sizeof r->reply, "not an SMTP server: it greeted with "
+		         "\"%.120s\"", reply);
+		return;
+	}
 	switch (rc) {
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_CONNECT:
@@ -328,20 +451,31 @@ void smtp_classify(const struct smtp_event *ev, struct smtp_result *r)
 	default:
 		break;
 	}
-	if (r->code >= 500 && !strcmp(cmd, "MAIL")) {
+	if (!r->code) {
+		/* No reply to judge by: a timeout, a drop, a reply too long. */
+		r->outcome = SMTP_CONN;
+		return;
+	}
+	bool perm = r->code >= 500;
+	if (r->code == 421) {
+		/* "Service not available, closing": about the connection. */
+		r->outcome = SMTP_CONN;
+	} else if (!cmd[0] || !strcmp(cmd, "EHLO") || !strcmp(cmd, "HELO") ||
+	           !strcmp(cmd, "STARTTLS") || !strcmp(cmd, "AUTH")) {
+		/* Before any mail: 554 as the greeting, EHLO refused. */
+		r->outcome = perm ? SMTP_FATAL : SMTP_CONN;
+		r->exit_code = perm ? EX_UNAVAILABLE : 0;
+	} else if (!strcmp(cmd, "MAIL")) {
 		/* The server refuses our sender: the same for every recipient. */
-		r->outcome = SMTP_FATAL;
-		r->exit_code = EX_UNAVAILABLE;
-	} else if (r->code >= 500 && r->code <= 599 && strcmp(cmd, "EHLO") &&
-	           strcmp(cmd, "HELO") && cmd[0]) {
-		r->outcome = SMTP_PERM;
-	} else if (r->code >= 500 && !cmd[0]) {
-		/* 554 as the greeting: this server will not talk to us. */
-		r->outcome = SMTP_FATAL;
-		r->exit_code = EX_UNAVAILABLE;
+		r->outcome = perm ? SMTP_FATAL : SMTP_MSG_TEMP;
+		r->exit_code = perm ? EX_UNAVAILABLE : 0;
+	} else if (!strcmp(cmd, "RCPT")) {
+		r->outcome = perm ? SMTP_RCPT_PERM : SMTP_RCPT_TEMP;
+		r->hard = perm && address_is_bad(reply, r->code);
+	} else if (!strcmp(cmd, "DATA")) {
+		r->outcome = perm ? SMTP_MSG_PERM : SMTP_MSG_TEMP;
 	} else {
-		/* 4xx (421 included), a dropped connection, a timeout. */
-		r->outcome = SMTP_TEMP;
+		r->outcome = SMTP_CONN;
 	}
 }
 
@@ -357,6 +491,7 @@ static void classify(struct conn *c, CURLcode rc, long code, struct smtp_result 
 		.reply = failed ? c->fail : c->reply,
 		.cmd = failed ? c->fail_cmd : c->cmd,
 		.why = c->errbuf,
+		.garbage = c->garbage,
 	};
 	r->tag = c->tag;
 	smtp_classify(&ev, r);
@@ -378,11 +513,33 @@ static size_t collect(struct smtp_pool *pool, struct smtp_result *out, size_t ma
 		if (!c)
 			continue;
 		CURLcode rc = m->data.result;
-		long code = 0;
+		long code = 0, connects = 0;
+		curl_socket_t sock = CURL_SOCKET_BAD;
 		curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code);
+		curl_easy_getinfo(c->h, CURLINFO_NUM_CONNECTS, &connects);
+		if (rc != CURLE_OK &&
+		    curl_easy_getinfo(c->h, CURLINFO_ACTIVESOCKET, &sock) == CURLE_OK &&
+		    sock != CURL_SOCKET_BAD)
+			/* A connection whose transfer failed is not used again, and
+			 * libcurl may keep it cached until the end and then wait
+			 * minutes for the QUIT of a server that went silent. Shut
+			 * down, it is closed at once. */
+			shutdown(sock, SHUT_RDWR);
 		/* Removing the handle keeps its connection in the multi's cache,
 		 * where the next message on this slot finds it. */
 		curl_multi_remove_handle(pool->multi, c->h);
+		if (rc != CURLE_OK && rc != CURLE_OPERATION_TIMEDOUT && connects == 0 &&
+		    !c->got_reply && !c->retried) {
+			/* A cached connection the server had closed meanwhile
+			 * (it may hang up after each message): nothing was said
+			 * about this message, so it goes again, once, on a new
+			 * connection. */
+			c->retried = true;
+			conn_reset(c);
+			curl_easy_setopt(c->h, CURLOPT_FRESH_CONNECT, 1L);
+			curl_multi_add_handle(pool->multi, c->h);
+			continue;
+		}
 		classify(c, rc, code, &out[got++]);
 		c->busy = false;
 		c->msg = NULL;

@@ -4,7 +4,9 @@
  * libcurl handles in one multi handle; each handle keeps its connection
  * open and carries message after message over it. TLS is required and
  * verified unless the caller says otherwise. Every outcome keeps the
- * server's reply code and text. */
+ * server's reply code and text, and says what the failure is about: the
+ * recipient, the message (the same for everybody), the connection, or
+ * the whole server. */
 #ifndef NK_SMTP_H
 #define NK_SMTP_H
 
@@ -26,18 +28,30 @@ struct smtp_params {        /* all borrowed for the pool's lifetime */
 };
 
 enum smtp_outcome {
-	SMTP_SENT,       /* 250 after DATA */
-	SMTP_TEMP,       /* 4xx, or the connection broke: try again later */
-	SMTP_PERM,       /* 5xx for this recipient or message */
-	SMTP_FATAL,      /* nothing can be sent this run: unreachable server,
-	                    TLS failure, login refused, sender refused */
+	SMTP_SENT,        /* 250 after the message */
+	SMTP_RCPT_TEMP,   /* 4xx to RCPT: this recipient, later */
+	SMTP_RCPT_PERM,   /* 5xx to RCPT: not this recipient (see `hard`) */
+	SMTP_MSG_TEMP,    /* 4xx to MAIL or after DATA: the message, later */
+	SMTP_MSG_PERM,    /* 5xx after DATA: the message itself refused (a
+	                     content or policy filter): the same for everybody,
+	                     never the recipient's fault */
+	SMTP_CONN,        /* the connection failed: no or a late greeting, a
+	                     timeout, a drop, 421, a reply too long to read */
+	SMTP_FATAL,       /* nothing can be sent this run: unreachable server,
+	                     TLS failure, login refused, sender refused, not an
+	                     SMTP server */
 };
 
 struct smtp_result {
 	void *tag;               /* what was given to smtp_submit */
 	enum smtp_outcome outcome;
-	int code;                /* the server's reply code, 0 when none */
-	char reply[300];         /* its last reply line, or libcurl's reason */
+	bool hard;               /* SMTP_RCPT_PERM whose reply says the address
+	                            itself is bad (a hard bounce); a policy,
+	                            full-mailbox or system reason is not */
+	int code;                /* the code of the reply that decided it; 0
+	                            when the server gave none */
+	char reply[300];         /* that reply line, or libcurl's reason, with
+	                            the command it answered */
 	int exit_code;           /* for SMTP_FATAL: EX_UNAVAILABLE or EX_CONFIG */
 };
 
@@ -50,6 +64,7 @@ struct smtp_event {
 	const char *cmd;        /* the verb that reply answered ("MAIL", "RCPT",
 	                           "DATA"…), "" before any command was sent */
 	const char *why;        /* libcurl's own reason, may be "" */
+	bool garbage;           /* the greeting was not an SMTP reply at all */
 };
 
 /* Turns a finished transfer into an outcome, a code and a reply line for
@@ -71,10 +86,19 @@ bool smtp_pool_has_room(const struct smtp_pool *pool);
 /* How many messages are on their way. */
 size_t smtp_pool_active(const struct smtp_pool *pool);
 
+/* Whether addr can go into MAIL FROM or RCPT TO as it is: 1 to 254
+ * printable ASCII characters without spaces or angle brackets. The
+ * subscriber list and the config are checked with this, so that nothing
+ * is refused later, here. */
+bool smtp_address_ok(const char *addr);
+
 /* Starts sending msg[0..len) (CRLF line ends; borrowed until its result
  * comes back) from `from` to `rcpt`. The caller has checked
- * smtp_pool_has_room. Addresses are validated again here: one holding
- * anything but printable ASCII never reaches the wire (SMTP_PERM). */
+ * smtp_pool_has_room. Addresses are checked again here (smtp_address_ok):
+ * one that fails never reaches the wire (SMTP_RCPT_PERM, not hard). A
+ * transfer that fails on a reused connection before the server said
+ * anything (it had closed the connection meanwhile) is tried once more on
+ * a fresh connection before its result is reported. */
 void smtp_submit(struct smtp_pool *pool, const char *from, const char *rcpt,
                  const char *msg, size_t len, void *tag);
 

@@ -184,3 +184,36 @@ char *text_truncate(const char *s, size_t max_chars)
 	buf_adds(&b, ELLIPSIS);
 	return buf_detach(&b);
 }
+
+/* U+202A–U+202E and U+2066–U+2069: they reorder what follows on screen,
+ * so "gpj.exe" can show as "exe.jpg". */
+static bool bidi_control(long cp)
+{
+	return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+char *text_for_terminal(const char *s, size_t max)
+{
+	struct buf b = {0};
+	size_t n = strlen(s);
+	for (size_t i = 0; i < n;) {
+		long cp;
+		size_t len = decode((const unsigned char *)s + i, n - i, &cp);
+		size_t add = cp < 0 ? 3 : len;
+		if (b.len + add > max) {
+			buf_adds(&b, ELLIPSIS);
+			break;
+		}
+		if (cp < 0)
+			buf_adds(&b, REPLACEMENT);
+		else if (cp == '\t' || cp == '\n' || cp == '\r')
+			buf_addc(&b, ' ');
+		else if (cp >= 0x20 && cp != 0x7F && !(cp >= 0x80 && cp < 0xA0) &&
+		         !bidi_control(cp))
+			buf_add(&b, s + i, len);
+		i += len;
+	}
+	if (!b.s)
+		buf_adds(&b, "");
+	return buf_detach(&b);
+}

@@ -28,4 +28,11 @@ char *text_oneline(const char *s);
  * anything was cut. Input must be valid UTF-8. Caller frees. */
 char *text_truncate(const char *s, size_t max_chars);
 
+/* A copy of s fit to print on a terminal or into a log, as one line:
+ * control characters (C0, DEL and C1, which is what escape sequences are
+ * made of) and bidirectional controls dropped, tabs and line breaks as
+ * spaces, invalid UTF-8 as U+FFFD, at most max bytes before a final "…".
+ * For anything that came from a feed, a server or a file. Caller frees. */
+char *text_for_terminal(const char *s, size_t max);
+
 #endif

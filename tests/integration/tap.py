@@ -13,6 +13,7 @@ class TapResult(unittest.TestResult):
     def __init__(self, total):
         super().__init__()
         self.n = 0
+        self.failed_subtests = set()
         print(f"1..{total}", flush=True)
 
     def _name(self, test):
@@ -33,6 +34,20 @@ class TapResult(unittest.TestResult):
         sys.stdout.flush()
 
     addError = addFailure
+
+    def addSubTest(self, test, subtest, err):
+        # A failing subtest fails its test once (unittest then reports
+        # nothing else for it); every failing subtest is shown.
+        super().addSubTest(test, subtest, err)
+        if err is None:
+            return
+        if test.id() not in self.failed_subtests:
+            self.failed_subtests.add(test.id())
+            self.n += 1
+            print(f"not ok {self.n} - {self._name(test)}")
+        self._diag(f"{subtest._subDescription()}:\n" +
+                   "".join(traceback.format_exception(*err)))
+        sys.stdout.flush()
 
     def addSkip(self, test, reason):
         self.n += 1

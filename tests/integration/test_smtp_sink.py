@@ -61,17 +61,27 @@ class ScriptedFailures(NkTestCase):
         db = sqlite3.connect(self.dir / "state.db")
         return db.execute("SELECT status, code, reply FROM deliveries").fetchall()
 
-    def test_421_after_rcpt_defers_everyone(self):
-        p, sink = self.send("-Q", "RCPT")
-        self.assertEqual(p.returncode, 75, p.err)
+    def test_421_after_rcpt_is_about_the_connection_and_stops_the_run(self):
+        p, sink = self.send("-Q", "RCPT", n=8)
+        self.assertEqual(p.returncode, 69, p.err)
+        self.assertIn("connections in a row failed", p.err)
         rows = self.journal()
-        self.assertEqual({r[:2] for r in rows}, {("deferred", 421)})
+        deferred = [r for r in rows if r[0] == "deferred"]
+        self.assertGreaterEqual(len(deferred), 3)
+        self.assertEqual({r[1] for r in deferred}, {421})
+        self.assertEqual({r[0] for r in rows} - {"deferred"}, {"pending"})
         self.assertEqual(sink.messages(), [])
 
-    def test_hang_up_after_data_defers(self):
-        p, _ = self.send("-q", "DATA")
-        self.assertEqual(p.returncode, 75, p.err)
-        self.assertEqual({r[0] for r in self.journal()}, {"deferred"})
+    def test_hang_up_after_data_defers_without_a_success_code(self):
+        p, _ = self.send("-q", "DATA", n=8)
+        self.assertEqual(p.returncode, 69, p.err)
+        rows = self.journal()
+        deferred = [r for r in rows if r[0] == "deferred"]
+        self.assertGreaterEqual(len(deferred), 3)
+        # The 354 (or RCPT's 250) before the hang-up is not kept as if it
+        # were the answer; the reply says where it broke.
+        self.assertEqual({r[1] for r in deferred}, {None})
+        self.assertTrue(all("(after DATA)" in r[2] for r in deferred), deferred)
 
     def test_soft_rejected_recipients_are_deferred_with_the_reply(self):
         p, _ = self.send("-r", "RCPT")

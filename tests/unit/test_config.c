@@ -143,12 +143,23 @@ static void mistakes_name_file_and_line(void **state)
 		{ "[source \"a\"]\nurl = f.json\ntier = gold\n", "tier 'gold' is not listed" },
 		{ "[source \"a\"]\nurl = f.json\ngold_when = tag:G\n", "gold_when" },
 		{ "[digest]\ntitle = x\n", "no [source \"name\"] section" },
+		{ "[smtp]\nurl = smtp://u:secret@mail.x.org:587\n",
+		  ":2: url: a user name or password does not go in a URL; put the user in "
+		  "[smtp] user" },
+		{ "[source \"a\"]\nurl = https://u:secret@x.org/feed.json\n",
+		  ":2: url: a user name or password does not go in a URL" },
+		{ "[unsubscribe]\nurl = https://u@x.org/u?t={{token}}\n",
+		  ":2: url: a user name or password does not go in a URL" },
+		{ "[smtp]\nfrom = D <\"a b\"@x.org>\n", ":2: from: the address cannot go into SMTP" },
+		{ "[smtp]\nenvelope_from = \"a b\"@x.org\n", ":2: envelope_from: the address cannot" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		memset(&e, 0, sizeof e);
 		assert_int_equal(load(cases[i].text, &cfg, &e), EX_CONFIG);
 		if (!strstr(e.msg, cases[i].want))
 			fail_msg("case %zu: '%s' lacks '%s'", i, e.msg, cases[i].want);
+		if (strstr(e.msg, "secret"))
+			fail_msg("case %zu: the password is repeated: '%s'", i, e.msg);
 	}
 }
 

@@ -136,9 +136,9 @@ static void recorded_replies_finish_the_edition(void **state)
 	add_sub(&subs, "a@x.org", "free");
 	add_sub(&subs, "b@x.org", "free");
 	int64_t id = make_edition(f, &subs);
-	assert_int_equal(state_record(f->st, id, "a@x.org", DELIVERY_SENT, 250, "250 ok",
+	assert_int_equal(state_record(f->st, id, "a@x.org", DELIVERY_SENT, false, 250, "250 ok",
 	                              2000, &e), 0);
-	assert_int_equal(state_record(f->st, id, "b@x.org", DELIVERY_DEFERRED, 451,
+	assert_int_equal(state_record(f->st, id, "b@x.org", DELIVERY_DEFERRED, false, 451,
 	                              "451 later", 2000, &e), 0);
 	assert_int_equal(state_edition_finish(f->st, id, 2001, &done, &e), 0);
 	assert_false(done);   /* b is deferred */
@@ -153,7 +153,7 @@ static void recorded_replies_finish_the_edition(void **state)
 	assert_int_equal(todo[0].first_try, 2000);
 	state_deliveries_free(todo, n);
 
-	assert_int_equal(state_record(f->st, id, "b@x.org", DELIVERY_FAILED, 550, "550 no",
+	assert_int_equal(state_record(f->st, id, "b@x.org", DELIVERY_FAILED, true, 550, "550 no",
 	                              3000, &e), 0);
 	assert_int_equal(state_edition_finish(f->st, id, 3001, &done, &e), 0);
 	assert_true(done);
@@ -235,23 +235,72 @@ static void damaged_frozen_articles_are_reported(void **state)
 	subscribers_free(&subs);
 }
 
-/* A file written by other means may lack the NOT NULL constraint: a NULL
- * status is reported, never dereferenced. */
-static void an_edition_without_status_is_reported(void **state)
+/* A file written by other means may lack a NOT NULL constraint, and so
+ * hold rows nkdigest never writes: it is refused when opened, by readers
+ * and writers alike, naming the column, instead of misread later. */
+static void a_file_with_another_schema_is_refused_when_opened(void **state)
 {
 	struct fixture *f = *state;
 	struct nk_err e = {0};
-	struct edition_summary *v;
-	size_t n;
-	raw(f, "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
-	       "INSERT INTO meta VALUES('schema', '1');"
-	       "CREATE TABLE editions(id INTEGER PRIMARY KEY, created INTEGER, status TEXT,"
-	       " narticles INTEGER, articles TEXT, finished INTEGER);"
-	       "INSERT INTO editions VALUES(1, 0, NULL, 0, '[]', NULL);");
 	open_write(f);
-	assert_int_equal(state_summaries(f->st, 10, &v, &n, &e), EX_DATAERR);
-	assert_null(v);
-	assert_non_null(strstr(e.msg, "edition 1"));
+	state_close(f->st);
+	f->st = NULL;
+	raw(f, "ALTER TABLE editions RENAME TO old;"
+	       "CREATE TABLE editions(id INTEGER PRIMARY KEY, created INTEGER NOT NULL,"
+	       " status TEXT, narticles INTEGER NOT NULL, articles TEXT NOT NULL,"
+	       " finished INTEGER);"
+	       "INSERT INTO editions VALUES(1, 0, NULL, 0, '[]', NULL);");
+	assert_int_equal(state_open(f->path, STATE_READ, &f->st, &e), EX_DATAERR);
+	assert_non_null(strstr(e.msg, "column editions.status is \"TEXT\", expected "
+	                              "\"TEXT NOT NULL\""));
+	assert_int_equal(state_open(f->path, STATE_WRITE, &f->st, &e), EX_DATAERR);
+	assert_null(f->st);
+}
+
+/* The first file format had no bounce flag: opening it for writing adds
+ * it in one go, counting as bounces only the 5xx replies to RCPT. */
+static void a_version_1_file_is_upgraded(void **state)
+{
+	struct fixture *f = *state;
+	struct nk_err e = {0};
+	struct subscriber_list subs = {0};
+	open_write(f);
+	add_sub(&subs, "a@x.org", "free");
+	add_sub(&subs, "b@x.org", "free");
+	int64_t id = make_edition(f, &subs);
+	state_close(f->st);
+	f->st = NULL;
+	raw(f, "ALTER TABLE deliveries DROP COLUMN bounce;"
+	       "UPDATE meta SET value = '1' WHERE key = 'schema';"
+	       "UPDATE deliveries SET status = 'failed', code = 550,"
+	       " reply = '550 5.1.1 unknown (after RCPT)' WHERE email = 'a@x.org';"
+	       "UPDATE deliveries SET status = 'failed', code = 554,"
+	       " reply = '554 5.7.1 content rejected (after DATA)' WHERE email = 'b@x.org';");
+	/* A reader takes it as it is and changes nothing. */
+	assert_int_equal(state_open(f->path, STATE_READ, &f->st, &e), 0);
+	long count[DELIVERY_NSTATUS];
+	assert_int_equal(state_counts(f->st, id, count, &e), 0);
+	assert_int_equal(count[DELIVERY_FAILED], 2);
+	state_close(f->st);
+	open_write(f);
+	int n;
+	assert_int_equal(state_bounces(f->st, "a@x.org", &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(state_bounces(f->st, "b@x.org", &n, &e), 0);
+	assert_int_equal(n, 0);
+	subscribers_free(&subs);
+}
+
+static void a_file_from_a_newer_nkdigest_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct nk_err e = {0};
+	open_write(f);
+	raw(f, "UPDATE meta SET value = '99' WHERE key = 'schema'");
+	state_close(f->st);
+	f->st = NULL;
+	assert_int_equal(state_open(f->path, STATE_READ, &f->st, &e), EX_DATAERR);
+	assert_non_null(strstr(e.msg, "newer nkdigest (schema 99"));
 }
 
 static void reading_a_missing_file_creates_nothing(void **state)
@@ -303,7 +352,9 @@ int main(void)
 		T(an_unreadable_suppression_list_is_an_error_not_a_no),
 		T(an_unknown_delivery_status_is_an_error),
 		T(damaged_frozen_articles_are_reported),
-		T(an_edition_without_status_is_reported),
+		T(a_file_with_another_schema_is_refused_when_opened),
+		T(a_version_1_file_is_upgraded),
+		T(a_file_from_a_newer_nkdigest_is_refused),
 		T(reading_a_missing_file_creates_nothing),
 		T(a_second_writer_is_turned_away),
 		T(a_file_that_is_not_ours_is_refused),

@@ -201,6 +201,36 @@ static void truncate_tiny_limits(void **state)
 	free(s);
 }
 
+/* ---- text_for_terminal ------------------------------------------------ */
+
+static void terminal_text_drops_escapes_and_joins_lines(void **state)
+{
+	(void)state;
+	char *t = text_for_terminal("evil\n\x1b[2Jnkdigest: forged\r\tline\x7f\xc2\x9b" "1m", 100);
+	assert_string_equal(t, "evil [2Jnkdigest: forged  line1m");
+	free(t);
+}
+
+static void terminal_text_drops_bidi_controls_and_repairs_utf8(void **state)
+{
+	(void)state;
+	/* U+202E RIGHT-TO-LEFT OVERRIDE, U+2066 LEFT-TO-RIGHT ISOLATE */
+	char *t = text_for_terminal("a\xe2\x80\xaegpj.exe\xe2\x81\xa6\xff", 100);
+	assert_string_equal(t, "agpj.exe" FFFD);
+	free(t);
+}
+
+static void terminal_text_is_capped_on_a_character(void **state)
+{
+	(void)state;
+	char *t = text_for_terminal("\xed\x95\x9c\xea\xb8\x80\xea\xb8\x80", 7);   /* 한글글 */
+	assert_string_equal(t, "\xed\x95\x9c\xea\xb8\x80\xe2\x80\xa6");
+	free(t);
+	t = text_for_terminal("", 7);
+	assert_string_equal(t, "");
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,6 +245,9 @@ int main(void)
 		cmocka_unit_test(clean_normalises_line_ends),
 		cmocka_unit_test(clean_drops_c1_controls),
 		cmocka_unit_test(valid_accepts_and_rejects),
+		cmocka_unit_test(terminal_text_drops_escapes_and_joins_lines),
+		cmocka_unit_test(terminal_text_drops_bidi_controls_and_repairs_utf8),
+		cmocka_unit_test(terminal_text_is_capped_on_a_character),
 		cmocka_unit_test(oneline_collapses_ascii_space),
 		cmocka_unit_test(oneline_collapses_unicode_spaces),
 		cmocka_unit_test(oneline_empty_and_blank),
