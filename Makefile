@@ -37,8 +37,8 @@ PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS)))$(PKG_CF
 PKG_LIBS   = $(eval PKG_LIBS := $$(filter-out -specs=%,$$(shell pkg-config --libs $(PKGS))) -lunistring)$(PKG_LIBS)
 TEST_LIBS  = $(eval TEST_LIBS := $$(shell pkg-config --libs cmocka))$(TEST_LIBS)
 
-override CFLAGS  += $(STD) $(WARN) $(SAN) $(PKG_CFLAGS)
-override LDFLAGS += $(SAN)
+override CFLAGS  += $(STD) $(WARN) $(SAN) -pthread $(PKG_CFLAGS)
+override LDFLAGS += $(SAN) -pthread
 
 # The layers, bottom up (README "Where things are"), one file per concern:
 #   util/    helpers both sides use

@@ -1,4 +1,12 @@
-/* smtp.c — SMTP transport over libcurl's multi interface (see smtp.h).
+/* smtp.c — SMTP transport over libcurl (see smtp.h).
+ *
+ * One thread per connection, each with its own libcurl easy handle that
+ * keeps its connection open from message to message. Not libcurl's multi
+ * interface: its SMTP code waits for the reply to the end of every message
+ * inside curl_multi_perform, blocking all the other connections meanwhile,
+ * so N connections over a 10 ms round trip sent barely more than one. The
+ * caller's thread only hands messages over and takes results; the
+ * workers touch nothing but their own connection.
  *
  * libcurl speaks the protocol; we classify its results. It hides which
  * command a reply answered, so a debug callback watches the dialogue: the
@@ -9,6 +17,8 @@
 #include "xalloc.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <ctype.h>
 #include <curl/curl.h>
 #include <stdio.h>
@@ -18,9 +28,17 @@
 #include <sys/socket.h>
 #include <time.h>
 
+struct smtp_pool;
+
 struct conn {
+	struct smtp_pool *pool;
 	CURL *h;
-	bool busy;
+	pthread_t thread;
+	bool started;           /* the thread runs (it starts with the first job) */
+	bool busy;              /* handed a message whose result is not taken yet
+	                           (the caller's thread only) */
+	bool has_job;           /* under pool->lock: the worker should send */
+	pthread_cond_t wake;    /* signals has_job or quit */
 	void *tag;
 	struct curl_slist *rcpt;
 	const char *msg;        /* borrowed from the caller */
@@ -39,11 +57,21 @@ struct conn {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
+/* A finished transfer waiting to be taken by smtp_pool_wait. */
+struct done {
+	struct smtp_result r;
+	struct conn *c;
+};
+
 struct smtp_pool {
-	CURLM *multi;
 	struct conn *conns;
 	int n;
-	size_t active;
+	size_t active;                 /* messages handed over, results not taken */
+	pthread_mutex_t lock;          /* guards what follows */
+	pthread_cond_t finished;       /* a result was queued */
+	struct done *results;          /* queued results, oldest first */
+	size_t nresults, results_cap;
+	atomic_bool quit;              /* workers stop, transfers are abandoned */
 	char *url;
 	struct smtp_params p;
 	struct smtp_result *refused;   /* refused before sending, not yet reported */
@@ -171,8 +199,10 @@ static int on_progress(void *ud, curl_off_t dlt, curl_off_t dln, curl_off_t ult,
 {
 	(void)dlt, (void)dln, (void)ult, (void)uln;
 	const struct conn *c = ud;
-	/* Non-zero aborts: a greeting that is not SMTP, or a QUIT unanswered. */
-	return c->garbage || (c->quit_at && now_ms() - c->quit_at > QUIT_WAIT_MS);
+	/* Non-zero aborts: a greeting that is not SMTP, a QUIT unanswered, or
+	 * the pool going away (the caller stops the run). */
+	return c->garbage || (c->quit_at && now_ms() - c->quit_at > QUIT_WAIT_MS) ||
+	       (c->pool && atomic_load(&c->pool->quit));
 }
 
 int smtp_pool_new(const struct smtp_params *p, int connections,
@@ -207,18 +237,21 @@ int smtp_pool_new(const struct smtp_params *p, int connections,
 	const char *slash = strchr(authority, '/');
 	size_t base = slash ? (size_t)(slash - p->url) : strlen(p->url);
 	pool->url = xasprintf("%.*s/%s", (int)base, p->url, p->helo);
-	pool->multi = curl_multi_init();
+	pthread_mutex_init(&pool->lock, NULL);
+	pthread_cond_init(&pool->finished, NULL);
+	atomic_init(&pool->quit, false);
 	pool->n = connections;
 	pool->conns = xcalloc((size_t)connections, sizeof *pool->conns);
 	for (int i = 0; i < connections; i++) {
 		struct conn *c = &pool->conns[i];
+		c->pool = pool;
+		pthread_cond_init(&c->wake, NULL);
 		c->h = curl_easy_init();
-		if (!c->h || !pool->multi) {
+		if (!c->h) {
 			smtp_pool_free(pool);
 			return nk_fail(e, EX_SOFTWARE, "cannot start libcurl");
 		}
 	}
-	curl_multi_setopt(pool->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)connections);
 	if (!p->verify)
 		log_warn("%s: TLS certificate checking is OFF (tls_verify = no): anyone "
 		         "on the path can read and change the mail", p->url);
@@ -230,17 +263,26 @@ void smtp_pool_free(struct smtp_pool *pool)
 {
 	if (!pool)
 		return;
+	/* Transfers still on their way are abandoned (on_progress ends them
+	 * within a second); each worker then closes its own connection. */
+	pthread_mutex_lock(&pool->lock);
+	atomic_store(&pool->quit, true);
+	for (int i = 0; i < pool->n; i++)
+		pthread_cond_signal(&pool->conns[i].wake);
+	pthread_mutex_unlock(&pool->lock);
 	for (int i = 0; i < pool->n; i++) {
 		struct conn *c = &pool->conns[i];
-		if (c->busy)
-			curl_multi_remove_handle(pool->multi, c->h);
-		if (c->h)
+		if (c->started)
+			pthread_join(c->thread, NULL);
+		else if (c->h)
 			curl_easy_cleanup(c->h);
+		pthread_cond_destroy(&c->wake);
 		curl_slist_free_all(c->rcpt);
 	}
-	if (pool->multi)
-		curl_multi_cleanup(pool->multi);
+	pthread_cond_destroy(&pool->finished);
+	pthread_mutex_destroy(&pool->lock);
 	free(pool->conns);
+	free(pool->results);
 	free(pool->refused);
 	free(pool->url);
 	free(pool);
@@ -326,6 +368,8 @@ static struct conn *free_conn(struct smtp_pool *pool)
 	return NULL;
 }
 
+static void *worker(void *ud);
+
 void smtp_submit(struct smtp_pool *pool, const char *from, const char *rcpt,
                  const char *msg, size_t len, void *tag)
 {
@@ -344,6 +388,7 @@ void smtp_submit(struct smtp_pool *pool, const char *from, const char *rcpt,
 		         "address refused before sending: not a plain mailbox");
 		return;
 	}
+	/* The worker is idle, waiting on c->wake: its handle is ours to set. */
 	c->busy = true;
 	c->tag = tag;
 	c->msg = msg;
@@ -355,8 +400,16 @@ void smtp_submit(struct smtp_pool *pool, const char *from, const char *rcpt,
 	c->rcpt = curl_slist_append(NULL, r);
 	free(r);
 	setup(pool, c, from);
-	curl_multi_add_handle(pool->multi, c->h);
 	pool->active++;
+	pthread_mutex_lock(&pool->lock);
+	c->has_job = true;
+	pthread_cond_signal(&c->wake);
+	pthread_mutex_unlock(&pool->lock);
+	if (!c->started) {
+		if (pthread_create(&c->thread, NULL, worker, c) != 0)
+			xalloc_die();   /* only fails for want of memory or threads */
+		c->started = true;
+	}
 }
 
 static int reply_code(const char *reply)
@@ -497,22 +550,11 @@ static void classify(struct conn *c, CURLcode rc, long code, struct smtp_result 
 	smtp_classify(&ev, r);
 }
 
-/* Moves finished transfers' results into out. */
-static size_t collect(struct smtp_pool *pool, struct smtp_result *out, size_t max)
+/* Sends the message c holds and returns its result. */
+static void transfer(struct conn *c, struct smtp_result *out)
 {
-	size_t got = 0;
-	CURLMsg *m;
-	int left;
-	while (got < max && (m = curl_multi_info_read(pool->multi, &left))) {
-		if (m->msg != CURLMSG_DONE)
-			continue;
-		struct conn *c = NULL;
-		for (int i = 0; i < pool->n && !c; i++)
-			if (pool->conns[i].h == m->easy_handle)
-				c = &pool->conns[i];
-		if (!c)
-			continue;
-		CURLcode rc = m->data.result;
+	for (;;) {
+		CURLcode rc = curl_easy_perform(c->h);
 		long code = 0, connects = 0;
 		curl_socket_t sock = CURL_SOCKET_BAD;
 		curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code);
@@ -525,11 +567,9 @@ static size_t collect(struct smtp_pool *pool, struct smtp_result *out, size_t ma
 			 * minutes for the QUIT of a server that went silent. Shut
 			 * down, it is closed at once. */
 			shutdown(sock, SHUT_RDWR);
-		/* Removing the handle keeps its connection in the multi's cache,
-		 * where the next message on this slot finds it. */
-		curl_multi_remove_handle(pool->multi, c->h);
-		if (rc != CURLE_OK && rc != CURLE_OPERATION_TIMEDOUT && connects == 0 &&
-		    !c->got_reply && !c->retried) {
+		if (rc != CURLE_OK && rc != CURLE_OPERATION_TIMEDOUT &&
+		    rc != CURLE_ABORTED_BY_CALLBACK && connects == 0 && !c->got_reply &&
+		    !c->retried) {
 			/* A cached connection the server had closed meanwhile
 			 * (it may hang up after each message): nothing was said
 			 * about this message, so it goes again, once, on a new
@@ -537,15 +577,37 @@ static size_t collect(struct smtp_pool *pool, struct smtp_result *out, size_t ma
 			c->retried = true;
 			conn_reset(c);
 			curl_easy_setopt(c->h, CURLOPT_FRESH_CONNECT, 1L);
-			curl_multi_add_handle(pool->multi, c->h);
 			continue;
 		}
-		classify(c, rc, code, &out[got++]);
-		c->busy = false;
-		c->msg = NULL;
-		pool->active--;
+		classify(c, rc, code, out);
+		return;
 	}
-	return got;
+}
+
+static void *worker(void *ud)
+{
+	struct conn *c = ud;
+	struct smtp_pool *pool = c->pool;
+	pthread_mutex_lock(&pool->lock);
+	for (;;) {
+		while (!c->has_job && !atomic_load(&pool->quit))
+			pthread_cond_wait(&c->wake, &pool->lock);
+		if (atomic_load(&pool->quit))
+			break;
+		pthread_mutex_unlock(&pool->lock);
+		struct smtp_result r;
+		transfer(c, &r);
+		pthread_mutex_lock(&pool->lock);
+		c->has_job = false;
+		pool->results = xgrow(pool->results, &pool->results_cap, pool->nresults + 1,
+		                      sizeof *pool->results);
+		pool->results[pool->nresults++] = (struct done){ r, c };
+		pthread_cond_signal(&pool->finished);
+	}
+	pthread_mutex_unlock(&pool->lock);
+	curl_easy_cleanup(c->h);   /* QUIT on a healthy connection, here in parallel */
+	c->h = NULL;
+	return NULL;
 }
 
 size_t smtp_pool_wait(struct smtp_pool *pool, long timeout_ms,
@@ -556,14 +618,31 @@ size_t smtp_pool_wait(struct smtp_pool *pool, long timeout_ms,
 		out[got++] = pool->refused[--pool->nrefused];
 	if (got || pool->active == 0)
 		return got;
-	int running;
-	curl_multi_perform(pool->multi, &running);
-	got = collect(pool, out, max);
-	if (got == 0 && timeout_ms > 0) {
-		curl_multi_poll(pool->multi, NULL, 0, (int)timeout_ms, NULL);
-		curl_multi_perform(pool->multi, &running);
-		got = collect(pool, out, max);
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (timeout_ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
 	}
+	pthread_mutex_lock(&pool->lock);
+	while (pool->nresults == 0 && timeout_ms > 0 &&
+	       pthread_cond_timedwait(&pool->finished, &pool->lock, &until) == 0)
+		;
+	size_t take = pool->nresults < max ? pool->nresults : max;
+	for (size_t i = 0; i < take; i++) {
+		out[got++] = pool->results[i].r;
+		pool->results[i].c->busy = false;
+		pool->results[i].c->msg = NULL;
+	}
+	if (take) {
+		memmove(pool->results, pool->results + take,
+		        (pool->nresults - take) * sizeof *pool->results);
+		pool->nresults -= take;
+	}
+	pthread_mutex_unlock(&pool->lock);
+	pool->active -= take;
 	return got;
 }
 

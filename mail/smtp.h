@@ -1,8 +1,9 @@
 /* smtp.h — handing finished messages to an SMTP server, several at once.
  *
  * The only module that uses libcurl for SMTP. A pool holds `connections`
- * libcurl handles in one multi handle; each handle keeps its connection
- * open and carries message after message over it. TLS is required and
+ * connections, each a libcurl handle driven by a thread of its own, that
+ * stay open and carry message after message. The pool's functions are
+ * called from one thread only (the caller's). TLS is required and
  * verified unless the caller says otherwise. Every outcome keeps the
  * server's reply code and text, and says what the failure is about: the
  * recipient, the message (the same for everybody), the connection, or
