@@ -48,7 +48,8 @@ override LDFLAGS += $(SAN)
 UTIL    = xalloc buf err log ini datetime utf8 html_text wrap
 MAIL    = base64 address rfc2047 mime unsubscribe smtp
 PROGRAM = config subscribers article fetch feed feed_jsonfeed feed_wordpress \
-          collect select group template render edition personalise deliver state
+          collect select group template render edition personalise deliver state \
+          shard
 CMDS    = cli cmd_render cmd_send cmd_fetch cmd_check cmd_status
 
 # Each layer is compiled with only its own and lower include paths, so an
@@ -66,7 +67,7 @@ TEMPLATES = templates/subject.txt templates/digest.txt templates/digest.html
 # One unit test program per module it tests.
 UNIT = test_utf8 test_html_text test_wrap test_datetime test_config \
        test_address test_rfc2047 test_mime test_smtp_classify test_template \
-       test_feed test_select test_group test_subscribers test_state
+       test_feed test_select test_group test_subscribers test_state test_shard
 UNIT_BINS = $(UNIT:%=$(OUT)/tests/%)
 
 .PHONY: all demo test check check-layers unit-bins bench install clean deps deps-test
