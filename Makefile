@@ -6,12 +6,21 @@
 #                      a normal build and an AddressSanitizer + UBSan build
 #   make bench         send-rate and memory measurements against smtp-sink
 #   make check-layers  check that includes point down the layers (make test runs it)
-#   make install PREFIX=/usr/local
+#   make install PREFIX=/usr/local [DESTDIR=...]   binary, man pages, templates,
+#                      examples, systemd units; `make uninstall` removes them
+#   make deb           the Debian package, in build/deb/ (checked with lintian)
 #
 # Objects go to build/<variant>/ (release or asan), so both builds coexist.
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+MANDIR  ?= $(DATADIR)/man
+DOCDIR  ?= $(DATADIR)/doc/nkdigest
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+# The units run nkdigest with this directory's nkdigest/nkdigest.conf: /etc,
+# where nkdigest itself looks last, whatever the PREFIX.
+SYSCONFDIR ?= /etc
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 LDFLAGS ?=
@@ -48,7 +57,8 @@ override LDFLAGS += $(SAN) -pthread
 UTIL    = xalloc buf err log ini datetime utf8 html_text wrap
 MAIL    = base64 address rfc2047 mime unsubscribe smtp
 PROGRAM = config subscribers article fetch feed feed_jsonfeed feed_wordpress \
-          collect select group template render edition personalise deliver state
+          collect select group template render edition personalise deliver state \
+          shard
 CMDS    = cli cmd_render cmd_send cmd_fetch cmd_check cmd_status
 
 # Each layer is compiled with only its own and lower include paths, so an
@@ -66,10 +76,11 @@ TEMPLATES = templates/subject.txt templates/digest.txt templates/digest.html
 # One unit test program per module it tests.
 UNIT = test_utf8 test_html_text test_wrap test_datetime test_config \
        test_address test_rfc2047 test_mime test_smtp_classify test_template \
-       test_feed test_select test_group test_subscribers test_state
+       test_feed test_select test_group test_subscribers test_state test_shard
 UNIT_BINS = $(UNIT:%=$(OUT)/tests/%)
 
-.PHONY: all demo test check check-layers unit-bins bench install clean deps deps-test
+.PHONY: all demo test check check-layers unit-bins bench install uninstall deb \
+        clean deps deps-test deps-package
 all: nkdigest
 
 nkdigest: $(OUT)/nkdigest
@@ -86,13 +97,13 @@ $(OUT)/libnk.a: $(LIB_OBJS)
 
 $(OUT)/util/%.o: util/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(INC_util) -MMD -MP -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(INC_util) -MMD -MP -c -o $@ $<
 $(OUT)/mail/%.o: mail/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(INC_mail) -MMD -MP -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(INC_mail) -MMD -MP -c -o $@ $<
 $(OUT)/digest/%.o: digest/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(INC_digest) -MMD -MP -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(INC_digest) -MMD -MP -c -o $@ $<
 
 # The default templates are compiled in, so the binary works from anywhere;
 # `templates = DIR` in the config overrides them file by file.
@@ -100,7 +111,7 @@ $(OUT)/templates_builtin.c: $(TEMPLATES) scripts/embed-templates
 	@mkdir -p $(dir $@)
 	scripts/embed-templates $(TEMPLATES) > $@
 $(OUT)/templates_builtin.o: $(OUT)/templates_builtin.c
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # Tests see every layer; tests/unit/support.c holds what several share.
 $(OUT)/tests/%: tests/unit/%.c tests/unit/support.c tests/unit/support.h $(OUT)/libnk.a
@@ -114,6 +125,8 @@ deps:
 	@scripts/install-deps build
 deps-test:
 	@scripts/install-deps test
+deps-package:
+	@scripts/install-deps package
 
 # Quiet build (warnings still show), so the digest is what you see.
 demo: deps
@@ -135,9 +148,57 @@ bench: deps-test
 	@$(MAKE) --no-print-directory nkdigest
 	tests/bench/run
 
+# ---- install ----
+# What `make install` puts where; `make uninstall` removes exactly these
+# files, and the directories that are nkdigest's own once they are empty.
+MAN_PAGES = doc/nkdigest.1 doc/nkdigest.conf.5
+EXAMPLES  = config/example.conf:nkdigest.conf config/subscribers.example.csv:subscribers.csv \
+            config/cron.example:cron.example
+UNITS     = nkdigest.service nkdigest.timer nkdigest@.service nkdigest@.timer \
+            nkdigest-serve.service
 install: nkdigest
-	install -d $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(DATADIR)/nkdigest/templates $(DESTDIR)$(DOCDIR)/examples \
+		$(DESTDIR)$(UNITDIR)
 	install -m 755 nkdigest $(DESTDIR)$(BINDIR)/nkdigest
+	install -m 644 doc/nkdigest.1 $(DESTDIR)$(MANDIR)/man1/nkdigest.1
+	install -m 644 doc/nkdigest.conf.5 $(DESTDIR)$(MANDIR)/man5/nkdigest.conf.5
+	install -m 644 $(TEMPLATES) $(DESTDIR)$(DATADIR)/nkdigest/templates/
+	$(foreach e,$(EXAMPLES),install -m 644 $(word 1,$(subst :, ,$(e))) \
+		$(DESTDIR)$(DOCDIR)/examples/$(word 2,$(subst :, ,$(e)));)
+	# The units name the installed binary and the config directory.
+	$(foreach u,$(UNITS),sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		$(wildcard systemd/$(u).in systemd/$(u)) > $(DESTDIR)$(UNITDIR)/$(u) && \
+		chmod 644 $(DESTDIR)$(UNITDIR)/$(u);)
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/nkdigest $(DESTDIR)$(MANDIR)/man1/nkdigest.1 \
+		$(DESTDIR)$(MANDIR)/man5/nkdigest.conf.5 \
+		$(TEMPLATES:templates/%=$(DESTDIR)$(DATADIR)/nkdigest/templates/%) \
+		$(foreach e,$(EXAMPLES),$(DESTDIR)$(DOCDIR)/examples/$(word 2,$(subst :, ,$(e)))) \
+		$(UNITS:%=$(DESTDIR)$(UNITDIR)/%)
+	-rmdir $(DESTDIR)$(DATADIR)/nkdigest/templates $(DESTDIR)$(DATADIR)/nkdigest \
+		$(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
+
+# ---- Debian package ----
+# Built from a copy of the checkout in build/deb/, so that dpkg-buildpackage
+# writes its results there and not beside the checkout.
+VERSION = $(shell sed -n 's/.*NKDIGEST_VERSION "\(.*\)".*/\1/p' util/version.h)
+DEB_SRC = build/deb/nkdigest-$(VERSION)
+
+deb: deps-package
+	rm -rf build/deb
+	mkdir -p $(DEB_SRC)
+	if git rev-parse --git-dir >/dev/null 2>&1; then \
+		git ls-files -z --cached --others --exclude-standard | \
+			xargs -0 cp -P --parents -t $(DEB_SRC); \
+	else \
+		tar --exclude=./build --exclude=./nkdigest --exclude=./.git -cf - . | \
+			tar -C $(DEB_SRC) -xf -; \
+	fi
+	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error build/deb/nkdigest_$(VERSION)_*.deb
+	@ls build/deb/*.deb
 
 clean:
 	rm -rf build nkdigest

@@ -1,7 +1,7 @@
 /* cli.c — the wiring the commands share (see cli.h). */
 #include "cli.h"
 #include "datetime.h"
-#include "utf8.h"
+#include "log.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -12,20 +12,19 @@
 
 int cli_fail(const struct nk_err *e)
 {
-	char *clean = text_for_terminal(e->msg, sizeof e->msg);
-	fprintf(stderr, "nkdigest: %s\n", clean);
-	free(clean);
+	log_error("%s", e->msg);
 	return e->code ? e->code : EX_SOFTWARE;
 }
 
 int cli_usage_error(const char *command, const char *usage, const char *fmt, ...)
 {
+	char what[512];
 	va_list ap;
-	fprintf(stderr, "nkdigest: %s: ", command);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(what, sizeof what, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n\n%s", usage);
+	log_error("%s: %s", command, what);
+	fprintf(stderr, "\n%s", usage);
 	return EX_USAGE;
 }
 

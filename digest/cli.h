@@ -20,10 +20,10 @@ int cmd_fetch(int argc, char **argv, struct cli *g);
 int cmd_check(int argc, char **argv, struct cli *g);
 int cmd_status(int argc, char **argv, struct cli *g);
 
-/* Prints e as "nkdigest: message" and returns its code. */
+/* Logs e as an error line ("nkdigest: error: message") and returns its code. */
 int cli_fail(const struct nk_err *e);
 
-/* Prints "nkdigest: <command>: <what>" and the command's usage on stderr;
+/* Logs "nkdigest: error: <command>: <what>", prints the command's usage on stderr;
  * returns EX_USAGE. */
 int cli_usage_error(const char *command, const char *usage, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -1,5 +1,6 @@
 /* cmd_check.c — `nkdigest check`: is everything in place for `send`? */
 #include "cli.h"
+#include "datetime.h"
 #include "edition.h"
 #include "feed.h"
 #include "fetch.h"
@@ -9,20 +10,26 @@
 #include "state.h"
 #include "subscribers.h"
 #include "utf8.h"
+#include "xalloc.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char usage[] =
 	"usage: nkdigest check [--offline]\n"
 	"\n"
-	"Checks the config, the templates, the secrets, the subscriber list and\n"
-	"the state file; then fetches every source and connects to the SMTP\n"
-	"server (greeting, TLS, login) without sending. Changes nothing.\n"
+	"Checks the config (listing every mistake in it), the settings send\n"
+	"needs, the templates, the secrets, the subscriber list and the state\n"
+	"file; then fetches every source and connects to the SMTP server\n"
+	"(greeting, TLS, login) without sending. Changes nothing. Exits with the\n"
+	"code of the first failure, 0 when send would find nothing wrong.\n"
 	"\n"
-	"  --offline   skip the network checks\n";
+	"  --offline   skip the network checks (the rules send applies to the SMTP\n"
+	"              settings are still checked)\n";
 
 struct tally {
 	int first;   /* exit code of the first failure */
@@ -31,13 +38,15 @@ struct tally {
 static void line(struct tally *t, int rc, const char *what, const struct nk_err *e)
 {
 	if (rc) {
+		/* The message can quote the input (a config value, a server's
+		 * reply): no control characters on the terminal. */
 		char *msg = text_for_terminal(e->msg, sizeof e->msg);
-		printf("FAIL  %s: %s\n", what, msg);
+		printf("FAIL  %s%s%s\n", what ? what : "", what ? ": " : "", msg);
 		free(msg);
 		if (!t->first)
 			t->first = rc;
 	} else {
-		printf("ok    %s\n", what);
+		printf("ok    %s\n", what ? what : "");
 	}
 }
 
@@ -76,6 +85,55 @@ static void check_secrets(const struct config *cfg, struct tally *t)
 		                        token, "unsubscribe secret", &s, &e);
 	config_free_secret(s);
 	line(t, rc, "secrets", &e);
+}
+
+/* The rules send applies before it sends: what it needs configured, and
+ * the SMTP settings as the transport checks them (tls = none only for a
+ * server on this machine), without connecting. */
+static void check_send_rules(const struct config *cfg, struct tally *t)
+{
+	struct nk_err e = {0};
+	int rc = config_check_send(cfg, &e);
+	line(t, rc, "settings send needs", &e);
+	if (rc || !cfg->smtp_url)
+		return;
+	/* The secrets are checked on their own line below. */
+	struct smtp_params p = {
+		.url = cfg->smtp_url, .helo = "localhost", .tls = cfg->tls == SMTP_TLS_REQUIRED,
+		.verify = cfg->tls_verify, .ca_file = cfg->smtp_ca_file,
+		.timeout = cfg->smtp_timeout,
+	};
+	struct smtp_pool *pool = NULL;
+	rc = smtp_pool_new(&p, 1, &pool, &e);
+	smtp_pool_free(pool);
+	char what[600];
+	snprintf(what, sizeof what, "smtp settings %s", cfg->smtp_url);
+	line(t, rc, what, &e);
+}
+
+/* send opens the state file for writing and creates its -wal, -shm and
+ * .lock files beside it: the directory must be writable, by whoever runs
+ * check (run it as the user send runs as). */
+static void check_state_writable(const struct config *cfg, struct tally *t)
+{
+	struct nk_err e = {0};
+	char *dir = xstrdup(cfg->state);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	else
+		strcpy(dir, ".");
+	int rc = 0;
+	if (access(dir, W_OK | X_OK) != 0)
+		rc = nk_fail(&e, errno == ENOENT ? EX_CANTCREAT : EX_NOPERM,
+		             "%s: directory %s: %s (send creates the state file, its -wal "
+		             "and .lock files there)", cfg->state, dir, strerror(errno));
+	else if (access(cfg->state, F_OK) == 0 && access(cfg->state, W_OK) != 0)
+		rc = nk_fail(&e, EX_NOPERM, "%s: %s", cfg->state, strerror(errno));
+	free(dir);
+	char what[600];
+	snprintf(what, sizeof what, "state file %s: writable", cfg->state);
+	line(t, rc, rc ? "state file" : what, &e);
 }
 
 static void check_subscribers(const struct config *cfg, struct tally *t)
@@ -163,18 +221,29 @@ int cmd_check(int argc, char **argv, struct cli *g)
 
 	struct nk_err e = {0};
 	struct config cfg;
+	struct config_errors errs;
 	struct tally t = {0};
-	int rc = cli_load_config(g, &cfg, &e);
-	if (rc)
+	char *path = config_find(g->config_path, &e);
+	if (!path)
 		return cli_fail(&e);
+	int rc = config_load_all(path, &cfg, &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		line(&t, errs.v[i].code, NULL, &errs.v[i]);   /* names file:line */
+	config_errors_free(&errs);
+	free(path);
+	if (rc)
+		return t.first;
+	dt_set_zone(cfg.timezone);
 	printf("ok    config %s\n", cfg.path);
+	check_send_rules(&cfg, &t);
 	check_templates(&cfg, &t);
 	check_secrets(&cfg, &t);
 	check_subscribers(&cfg, &t);
 	struct state *st = NULL;
 	rc = state_open(cfg.state, STATE_READ, &st, &e);
-	line(&t, rc, "state file", &e);
+	line(&t, rc, "state file readable", &e);
 	state_close(st);
+	check_state_writable(&cfg, &t);
 	if (!offline) {
 		check_sources(&cfg, &t);
 		check_smtp(&cfg, &t);

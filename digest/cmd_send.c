@@ -8,6 +8,7 @@
 #include "log.h"
 #include "personalise.h"
 #include "render.h"
+#include "shard.h"
 #include "smtp.h"
 #include "state.h"
 #include "subscribers.h"
@@ -20,6 +21,7 @@
 
 static const char usage[] =
 	"usage: nkdigest send [--dry-run] [--to ADDR [--tier TIER]] [--limit N]\n"
+	"                     [--shard K/N] [--min-interval DURATION]\n"
 	"\n"
 	"Delivers the next edition: first the rest of any unfinished edition,\n"
 	"then the new articles to every subscriber. Every server reply is\n"
@@ -33,6 +35,13 @@ static const char usage[] =
 	"  --tier TIER   the variant --to sends (default: the highest tier)\n"
 	"  --limit N     hand over at most N messages in this run; the rest stay\n"
 	"                pending for the next run (exit 75)\n"
+	"  --shard K/N   deliver only to the subscribers in shard K of N (by a\n"
+	"                hash of the address, see nkdigest(1)), with a state file\n"
+	"                of its own (state.db becomes state.K-of-N.db)\n"
+	"  --min-interval DURATION\n"
+	"                start a new edition only when the last one is at least\n"
+	"                this old (e.g. 20h); a run before that only finishes\n"
+	"                unfinished editions, so a retry never mails twice a day\n"
 	"\n"
 	"Exit status: 0 all delivered (or nothing new), 75 some deferred or left\n"
 	"pending, 69 source or SMTP server unavailable or refusing the message,\n"
@@ -41,6 +50,7 @@ static const char usage[] =
 
 struct send_ctx {
 	struct config cfg;
+	struct shard shard;      /* n == 0: the whole list */
 	struct templates t;
 	struct state *st;
 	char *secret;            /* signs unsubscribe links */
@@ -53,6 +63,11 @@ static int prepare(struct send_ctx *x, struct cli *g, enum state_mode mode,
 	int rc;
 	if ((rc = cli_load_config(g, &x->cfg, e)))
 		return rc;
+	if (x->shard.n) {
+		char *path = shard_state_path(x->cfg.state, &x->shard);
+		free(x->cfg.state);
+		x->cfg.state = path;
+	}
 	bool token = x->cfg.unsub_url && strstr(x->cfg.unsub_url, "{{token}}");
 	if ((rc = config_check_send(&x->cfg, e)) ||
 	    (rc = templates_load(x->cfg.templates, &x->t, e)) ||
@@ -74,10 +89,12 @@ static void finish(struct send_ctx *x)
 	config_free(&x->cfg);
 }
 
-static void report(int64_t id, const struct deliver_stats *s)
+static void report(const struct send_ctx *x, int64_t id, const struct deliver_stats *s)
 {
-	log_info("edition %lld: %ld sent, %ld deferred, %ld failed, %ld suppressed, "
-	         "%ld pending", (long long)id, s->count[DELIVERY_SENT],
+	char name[64];
+	shard_edition_name(id, &x->shard, name, sizeof name);
+	log_info("edition %s: %ld sent, %ld deferred, %ld failed, %ld suppressed, "
+	         "%ld pending", name, s->count[DELIVERY_SENT],
 	         s->count[DELIVERY_DEFERRED], s->count[DELIVERY_FAILED],
 	         s->count[DELIVERY_SUPPRESSED], s->count[DELIVERY_PENDING]);
 }
@@ -102,7 +119,7 @@ static int deliver_one(struct send_ctx *x, struct edition *ed, const struct deli
 	int rc = deliver_edition(&x->cfg, x->st, ed, &x->smtp.p, x->secret, o, &s, e);
 	if (rc)
 		return rc;
-	report(ed->id, &s);
+	report(x, ed->id, &s);
 	if (s.count[DELIVERY_DEFERRED] || s.count[DELIVERY_PENDING])
 		*worst = EX_TEMPFAIL;
 	return 0;
@@ -132,6 +149,7 @@ static int dry_run(struct send_ctx *x, struct nk_err *e)
 		log_info("nothing new: no articles since the last edition");
 	if (!rc && ed.articles.n > 0)
 		rc = subscribers_load(x->cfg.subscribers, &x->cfg.tiers, &subs, e);
+	shard_filter(&subs, &x->shard);
 	long would = 0;
 	time_t now = time(NULL);
 	for (size_t i = 0; !rc && ed.articles.n > 0 && i < subs.n; i++) {
@@ -204,7 +222,30 @@ static int test_copy(struct send_ctx *x, const char *to, const char *tier_name,
 	return rc;
 }
 
-static int send_all(struct send_ctx *x, long limit, struct nk_err *e)
+/* Whether the newest edition is younger than min_interval (seconds; 0:
+ * never): then this run starts no new one. */
+static int too_soon(struct send_ctx *x, long min_interval, bool *soon, struct nk_err *e)
+{
+	struct edition_summary *v = NULL;
+	size_t n = 0;
+	*soon = false;
+	if (min_interval <= 0)
+		return 0;
+	int rc = state_summaries(x->st, 1, &v, &n, e);
+	time_t now = time(NULL);
+	if (!rc && n && now - v[0].created < min_interval) {
+		char name[64];
+		shard_edition_name(v[0].id, &x->shard, name, sizeof name);
+		long ago = (long)(now - v[0].created);
+		log_info("edition %s was started %ldh%02ldm ago, less than --min-interval: "
+		         "no new edition in this run", name, ago / 3600, ago / 60 % 60);
+		*soon = true;
+	}
+	free(v);
+	return rc;
+}
+
+static int send_all(struct send_ctx *x, long limit, long min_interval, struct nk_err *e)
 {
 	int worst = 0, rc;
 	long budget = limit;
@@ -215,7 +256,9 @@ static int send_all(struct send_ctx *x, long limit, struct nk_err *e)
 		return rc;
 	for (size_t i = 0; i < nopen && !rc; i++) {
 		struct edition ed;
-		log_info("resuming edition %lld", (long long)open[i]);
+		char name[64];
+		shard_edition_name(open[i], &x->shard, name, sizeof name);
+		log_info("resuming edition %s", name);
 		rc = edition_load(x->st, open[i], &ed, e);
 		if (!rc)
 			rc = render_checked(x, &ed, e);
@@ -229,6 +272,9 @@ static int send_all(struct send_ctx *x, long limit, struct nk_err *e)
 
 	struct edition ed = {0};
 	struct subscriber_list subs = {0};
+	bool soon;
+	if ((rc = too_soon(x, min_interval, &soon, e)) || soon)
+		return rc ? rc : worst;
 	rc = edition_next(&x->cfg, x->st, NULL, time(NULL), &ed, e);
 	if (!rc && ed.articles.n == 0) {
 		if (nopen == 0)
@@ -240,12 +286,21 @@ static int send_all(struct send_ctx *x, long limit, struct nk_err *e)
 	if (!rc && subs.n == 0)
 		rc = nk_fail(e, EX_DATAERR, "%s: no valid subscribers%s; nothing sent",
 		             x->cfg.subscribers, subs.skipped ? " (see the warnings above)" : "");
+	size_t listed = subs.n;
+	shard_filter(&subs, &x->shard);
+	if (!rc && subs.n == 0) {
+		log_info("shard %u/%u: none of the %zu subscribers is in this shard; "
+		         "nothing to send", x->shard.k, x->shard.n, listed);
+		goto done;
+	}
 	if (!rc)
 		rc = render_checked(x, &ed, e);
 	if (!rc)
 		rc = edition_record(&ed, x->st, &subs, e);
 	if (!rc) {
-		log_info("edition %lld: %zu articles for %zu subscribers", (long long)ed.id,
+		char name[64];
+		shard_edition_name(ed.id, &x->shard, name, sizeof name);
+		log_info("edition %s: %zu articles for %zu subscribers", name,
 		         ed.articles.n, subs.n);
 		rc = deliver_one(x, &ed, &o, &worst, e);
 	}
@@ -262,13 +317,16 @@ int cmd_send(int argc, char **argv, struct cli *g)
 		{ "to", required_argument, NULL, 'T' },
 		{ "tier", required_argument, NULL, 't' },
 		{ "limit", required_argument, NULL, 'l' },
+		{ "shard", required_argument, NULL, 's' },
+		{ "min-interval", required_argument, NULL, 'm' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool dry = false;
 	const char *to = NULL, *tier = NULL;
-	long limit = 0;
+	long limit = 0, min_interval = 0;
+	struct shard shard = {0};
 	char *end;
 	int c;
 	opterr = 0;
@@ -282,6 +340,16 @@ int cmd_send(int argc, char **argv, struct cli *g)
 			if (*end || end == optarg || limit < 1)
 				return cli_usage_error("send", usage, "--limit needs a whole number above 0");
 			break;
+		case 's':
+			if (shard_parse(optarg, &shard) != 0)
+				return cli_usage_error("send", usage, "--shard '%s': expected K/N with "
+				                       "1 <= K <= N <= %d", optarg, SHARD_MAX);
+			break;
+		case 'm':
+			if (config_parse_duration(optarg, &min_interval) != 0)
+				return cli_usage_error("send", usage, "--min-interval '%s': expected a "
+				                       "duration like 20h", optarg);
+			break;
 		case 'c': g->config_path = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: return cli_bad_option("send", usage, c, argv);
@@ -293,13 +361,15 @@ int cmd_send(int argc, char **argv, struct cli *g)
 		return cli_usage_error("send", usage, "--dry-run and --to do not go together");
 	if (tier && !to)
 		return cli_usage_error("send", usage, "--tier only goes with --to");
+	if (to && shard.n)
+		return cli_usage_error("send", usage, "--shard and --to do not go together");
 
 	struct nk_err e = {0};
-	struct send_ctx x = {0};
+	struct send_ctx x = { .shard = shard };
 	int rc = prepare(&x, g, dry || to ? STATE_READ : STATE_WRITE, &e);
 	if (!rc)
 		rc = dry ? dry_run(&x, &e) : to ? test_copy(&x, to, tier, &e)
-		         : send_all(&x, limit, &e);
+		         : send_all(&x, limit, min_interval, &e);
 	finish(&x);
 	if (rc == EX_TEMPFAIL && !e.code) {
 		log_info("some deliveries are deferred or pending: run send again later");

@@ -57,29 +57,32 @@ static int parse_int(const struct ini *ini, const struct ini_entry *en, int min,
 	return rc;
 }
 
-/* "90s", "30m", "48h", "2d", "0"; a bare number is seconds. */
-static int parse_duration(const struct ini *ini, const struct ini_entry *en,
-                          long *out, struct nk_err *e)
+int config_parse_duration(const char *s, long *out)
 {
 	char *end;
 	errno = 0;
-	long v = strtol(en->value, &end, 10);
+	long v = strtol(s, &end, 10);
 	long mul = 1;
-	if (errno || end == en->value || v < 0)
-		return bad(e, ini, en, "expected a duration like 90s, 30m, 48h or 2d");
+	if (errno || end == s || v < 0 || (*end && end[1]))
+		return -1;
 	switch (*end) {
 	case '\0': case 's': mul = 1; break;
 	case 'm': mul = 60; break;
 	case 'h': mul = 3600; break;
 	case 'd': mul = 86400; break;
-	default:
-		return bad(e, ini, en, "expected a duration like 90s, 30m, 48h or 2d");
+	default: return -1;
 	}
-	if (*end && end[1])
-		return bad(e, ini, en, "expected a duration like 90s, 30m, 48h or 2d");
 	if (v > LONG_MAX / mul / 2)
-		return bad(e, ini, en, "duration too long");
+		return -1;
 	*out = v * mul;
+	return 0;
+}
+
+static int parse_duration(const struct ini *ini, const struct ini_entry *en,
+                          long *out, struct nk_err *e)
+{
+	if (config_parse_duration(en->value, out) != 0)
+		return bad(e, ini, en, "expected a duration like 90s, 30m, 48h or 2d");
 	return 0;
 }
 
@@ -224,6 +227,84 @@ static bool zone_exists(const char *zone)
 	return ok;
 }
 
+/* ---- unknown names: say which known one was probably meant ---- */
+
+/* Edit distance (insert, delete, substitute, swap two neighbours), for
+ * short names only. */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 40 || lb > 40)
+		return 99;
+	size_t d[41][41];
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	return d[la][lb];
+}
+
+/* The known name closest to name (NULL-ended list), or NULL when none is
+ * close enough to be a typo of it: at most 2 edits, and fewer than half
+ * the name's length. */
+static const char *closest(const char *name, const char *const *known)
+{
+	const char *best = NULL;
+	size_t bestd = 3;
+	for (size_t i = 0; known[i]; i++) {
+		size_t d = distance(name, known[i]);
+		if (d < bestd && 2 * d < strlen(name)) {
+			best = known[i];
+			bestd = d;
+		}
+	}
+	return best;
+}
+
+/* "path:line: unknown key 'timezon' in [digest] (did you mean 'timezone'?)" */
+static int unknown_key(const struct ini *ini, const struct ini_entry *en,
+                       const char *where, const char *const *known, struct nk_err *e)
+{
+	const char *guess = closest(en->key, known);
+	return nk_fail(e, EX_CONFIG, "%s:%d: unknown key '%s' in %s%s%s%s", ini->path,
+	               en->line, en->key, where, guess ? " (did you mean '" : "",
+	               guess ? guess : "", guess ? "'?)" : "");
+}
+
+/* The keys of each section, for unknown_key(). Keep them in step with the
+ * branches of the *_key() functions below (tests/unit/test_config.c checks
+ * that each one is accepted). */
+static const char *const digest_keys[] = {
+	"title", "timezone", "max_age", "max_articles", "tiers", "pro_teasers",
+	"templates", "state", "text_width", "default_name", NULL,
+};
+static const char *const source_keys[] = {
+	"url", "format", "tier", "ca_file", "tls_verify", "timeout", "max_bytes", NULL,
+};
+static const char *const tier_keys[] = { "label", "upgrade_url", NULL };
+static const char *const smtp_keys[] = {
+	"url", "tls", "tls_verify", "ca_file", "user", "password_file",
+	"oauth2_token_file", "auth", "from", "envelope_from", "helo", "connections",
+	"rate", "timeout", "retries", "retry_wait", "retry_for", "bounce_limit", NULL,
+};
+static const char *const subscribers_keys[] = { "file", NULL };
+static const char *const unsubscribe_keys[] = { "url", "mailto", "secret_file", NULL };
+static const char *const sections[] = {
+	"digest", "source", "tier", "smtp", "subscribers", "unsubscribe", NULL,
+};
+
 /* ---- sections ---- */
 
 static struct tier_conf *find_tier(struct config *cfg, const char *name)
@@ -309,8 +390,7 @@ static int digest_key(struct config *cfg, const struct ini *ini,
 	} else if (!strcmp(k, "default_name"))
 		set_str(&cfg->default_name, v);
 	else
-		return nk_fail(e, EX_CONFIG, "%s:%d: unknown key '%s' in [digest]",
-		               ini->path, en->line, k);
+		return unknown_key(ini, en, "[digest]", digest_keys, e);
 	return 0;
 }
 
@@ -362,6 +442,27 @@ static int add_rules(struct source_conf *s, const char *tier, const struct ini *
 	return rc;
 }
 
+/* Known source keys are the fixed ones and "<tier>_when" for each tier. */
+static int unknown_source_key(const struct config *cfg, const struct ini *ini,
+                              const struct ini_entry *en, struct nk_err *e)
+{
+	size_t nfixed = sizeof source_keys / sizeof source_keys[0] - 1;
+	const char **known = xcalloc(nfixed + cfg->tiers.n + 1, sizeof *known);
+	char **when = xcalloc(cfg->tiers.n + 1, sizeof *when);
+	for (size_t i = 0; i < nfixed; i++)
+		known[i] = source_keys[i];
+	for (size_t i = 0; i < cfg->tiers.n; i++)
+		known[nfixed + i] = when[i] = xasprintf("%s_when", cfg->tiers.v[i].name);
+	char where[300];
+	snprintf(where, sizeof where, "[source \"%s\"]", en->name);
+	int rc = unknown_key(ini, en, where, known, e);
+	for (size_t i = 0; i < cfg->tiers.n; i++)
+		free(when[i]);
+	free(when);
+	free(known);
+	return rc;
+}
+
 static int source_key(struct config *cfg, const struct ini *ini,
                       const struct ini_entry *en, struct nk_err *e)
 {
@@ -372,14 +473,18 @@ static int source_key(struct config *cfg, const struct ini *ini,
 	const char *k = en->key, *v = en->value;
 	long l;
 	if (!strcmp(k, "url")) {
-		free(s->url);
+		int rc = 0;
 		if (!*v)
-			return bad(e, ini, en, "expected a URL, a file path or -");
-		if (strstr(v, "://") && !is_url(v) && strncmp(v, "file://", 7))
-			return bad(e, ini, en, "only http://, https:// and file:// are supported");
-		if (is_url(v) && check_url(ini, en, "feeds are fetched without a login", e))
-			return e->code;
-		s->url = (strstr(v, "://") || !strcmp(v, "-")) ? xstrdup(v) : resolve(cfg, v);
+			rc = bad(e, ini, en, "expected a URL, a file path or -");
+		else if (strstr(v, "://") && !is_url(v) && strncmp(v, "file://", 7))
+			rc = bad(e, ini, en, "only http://, https:// and file:// are supported");
+		else if (is_url(v))
+			rc = check_url(ini, en, "feeds are fetched without a login", e);
+		/* A bad url still counts as given, so that it is not reported a
+		 * second time as missing; the config is not used after an error. */
+		free(s->url);
+		s->url = (rc || strstr(v, "://") || !strcmp(v, "-")) ? xstrdup(v) : resolve(cfg, v);
+		return rc;
 	} else if (!strcmp(k, "format")) {
 		static const char *const names[] = { "auto", "jsonfeed", "wordpress", NULL };
 		int i;
@@ -405,8 +510,7 @@ static int source_key(struct config *cfg, const struct ini *ini,
 		free(tier);
 		return rc;
 	} else
-		return nk_fail(e, EX_CONFIG, "%s:%d: unknown key '%s' in [source \"%s\"]",
-		               ini->path, en->line, k, en->name);
+		return unknown_source_key(cfg, ini, en, e);
 	return 0;
 }
 
@@ -429,9 +533,11 @@ static int tier_key(struct config *cfg, const struct ini *ini,
 		if (check_url(ini, en, "it would be mailed to every subscriber", e))
 			return e->code;
 		set_str(&t->upgrade_url, en->value);
-	} else
-		return nk_fail(e, EX_CONFIG, "%s:%d: unknown key '%s' in [tier \"%s\"]",
-		               ini->path, en->line, en->key, en->name);
+	} else {
+		char where[300];
+		snprintf(where, sizeof where, "[tier \"%s\"]", en->name);
+		return unknown_key(ini, en, where, tier_keys, e);
+	}
 	return 0;
 }
 
@@ -512,8 +618,7 @@ static int smtp_key(struct config *cfg, const struct ini *ini,
 	else if (!strcmp(k, "bounce_limit"))
 		return parse_int(ini, en, 1, 1000, &cfg->bounce_limit, e);
 	else
-		return nk_fail(e, EX_CONFIG, "%s:%d: unknown key '%s' in [smtp]",
-		               ini->path, en->line, k);
+		return unknown_key(ini, en, "[smtp]", smtp_keys, e);
 	return 0;
 }
 
@@ -521,8 +626,7 @@ static int subscribers_key(struct config *cfg, const struct ini *ini,
                            const struct ini_entry *en, struct nk_err *e)
 {
 	if (strcmp(en->key, "file"))
-		return nk_fail(e, EX_CONFIG, "%s:%d: unknown key '%s' in [subscribers]",
-		               ini->path, en->line, en->key);
+		return unknown_key(ini, en, "[subscribers]", subscribers_keys, e);
 	set_path(cfg, &cfg->subscribers, en->value);
 	return 0;
 }
@@ -545,8 +649,7 @@ static int unsubscribe_key(struct config *cfg, const struct ini *ini,
 	} else if (!strcmp(k, "secret_file"))
 		set_path(cfg, &cfg->unsub_secret_file, v);
 	else
-		return nk_fail(e, EX_CONFIG, "%s:%d: unknown key '%s' in [unsubscribe]",
-		               ini->path, en->line, k);
+		return unknown_key(ini, en, "[unsubscribe]", unsubscribe_keys, e);
 	return 0;
 }
 
@@ -576,46 +679,112 @@ static void defaults(struct config *cfg)
 	cfg->tiers.n = 2;
 }
 
-/* Checks that need the whole file: names used before they were declared. */
-static int check_whole(struct config *cfg, struct nk_err *e)
+/* Appends a copy of *e to errs and clears e for the next check. */
+static void keep(struct config_errors *errs, struct nk_err *e)
 {
-	if (cfg->nsources == 0)
-		return nk_fail(e, EX_CONFIG, "%s: no [source \"name\"] section with a url",
-		               cfg->path);
+	errs->v = xrealloc(errs->v, (errs->n + 1) * sizeof *errs->v);
+	errs->v[errs->n++] = *e;
+	memset(e, 0, sizeof *e);
+}
+
+/* Checks that need the whole file: names used before they were declared. */
+static void check_whole(struct config *cfg, struct config_errors *errs)
+{
+	struct nk_err e = {0};
+	if (cfg->nsources == 0) {
+		nk_fail(&e, EX_CONFIG, "%s: no [source \"name\"] section with a url", cfg->path);
+		keep(errs, &e);
+	}
 	for (size_t i = 0; i < cfg->tiers.n; i++)
 		if (!cfg->tiers.v[i].label)
 			cfg->tiers.v[i].label = xstrdup(cfg->tiers.v[i].name);
 	for (size_t i = 0; i < cfg->nsources; i++) {
 		struct source_conf *s = &cfg->sources[i];
-		if (!s->url)
-			return nk_fail(e, EX_CONFIG, "%s: [source \"%s\"] has no url", cfg->path,
-			               s->name);
+		if (!s->url) {
+			nk_fail(&e, EX_CONFIG, "%s: [source \"%s\"] has no url", cfg->path, s->name);
+			keep(errs, &e);
+		}
 		if (!s->tier)
 			s->tier = xstrdup(cfg->tiers.v[0].name);
-		if (tier_index(&cfg->tiers, s->tier) < 0)
-			return nk_fail(e, EX_CONFIG,
-			               "%s: [source \"%s\"] tier '%s' is not listed in [digest] tiers",
-			               cfg->path, s->name, s->tier);
+		if (tier_index(&cfg->tiers, s->tier) < 0) {
+			nk_fail(&e, EX_CONFIG,
+			        "%s: [source \"%s\"] tier '%s' is not listed in [digest] tiers",
+			        cfg->path, s->name, s->tier);
+			keep(errs, &e);
+		}
 		for (size_t r = 0; r < s->nrules; r++)
-			if (tier_index(&cfg->tiers, s->rules[r].tier) < 0)
-				return nk_fail(e, EX_CONFIG,
-				               "%s: [source \"%s\"] %s_when: '%s' is not listed in [digest] tiers",
-				               cfg->path, s->name, s->rules[r].tier, s->rules[r].tier);
+			if (tier_index(&cfg->tiers, s->rules[r].tier) < 0) {
+				nk_fail(&e, EX_CONFIG,
+				        "%s: [source \"%s\"] %s_when: '%s' is not listed in [digest] tiers",
+				        cfg->path, s->name, s->rules[r].tier, s->rules[r].tier);
+				keep(errs, &e);
+			}
 	}
 	if (!cfg->state)
 		cfg->state = resolve(cfg, "nkdigest-state.db");
 	if (cfg->from_addr && !cfg->envelope_from)
 		cfg->envelope_from = xstrdup(cfg->from_addr);
-	return 0;
 }
 
-int config_load(const char *path, struct config *cfg, struct nk_err *e)
+const char *const *config_known_keys(const char *section)
+{
+	static const struct { const char *name; const char *const *keys; } all[] = {
+		{ "digest", digest_keys }, { "source", source_keys }, { "tier", tier_keys },
+		{ "smtp", smtp_keys }, { "subscribers", subscribers_keys },
+		{ "unsubscribe", unsubscribe_keys }, { NULL, sections },
+	};
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+		if (section ? all[i].name && !strcmp(section, all[i].name) : !all[i].name)
+			return all[i].keys;
+	return NULL;
+}
+
+static bool known_section(const char *s)
+{
+	for (size_t i = 0; sections[i]; i++)
+		if (!strcmp(s, sections[i]))
+			return true;
+	return false;
+}
+
+static int entry(struct config *cfg, const struct ini *ini, const struct ini_entry *en,
+                 struct nk_err *e)
+{
+	const char *s = en->section;
+	if ((!strcmp(s, "digest") || !strcmp(s, "smtp") || !strcmp(s, "subscribers") ||
+	     !strcmp(s, "unsubscribe")) && en->name)
+		return nk_fail(e, EX_CONFIG, "%s:%d: [%s] takes no name", ini->path, en->line, s);
+	if (!strcmp(s, "digest"))
+		return strcmp(en->key, "tiers") ? digest_key(cfg, ini, en, e) : 0;
+	if (!strcmp(s, "source"))
+		return source_key(cfg, ini, en, e);
+	if (!strcmp(s, "tier"))
+		return tier_key(cfg, ini, en, e);
+	if (!strcmp(s, "smtp"))
+		return smtp_key(cfg, ini, en, e);
+	if (!strcmp(s, "subscribers"))
+		return subscribers_key(cfg, ini, en, e);
+	if (!strcmp(s, "unsubscribe"))
+		return unsubscribe_key(cfg, ini, en, e);
+	if (!*s)
+		return nk_fail(e, EX_CONFIG, "%s:%d: key '%s' outside any [section]", ini->path,
+		               en->line, en->key);
+	const char *guess = closest(s, sections);
+	return nk_fail(e, EX_CONFIG, "%s:%d: unknown section [%s]%s%s%s", ini->path, en->line,
+	               s, guess ? " (did you mean [" : "", guess ? guess : "",
+	               guess ? "]?)" : "");
+}
+
+int config_load_all(const char *path, struct config *cfg, struct config_errors *errs)
 {
 	memset(cfg, 0, sizeof *cfg);
+	memset(errs, 0, sizeof *errs);
+	struct nk_err e = {0};
 	struct ini ini;
-	int rc = ini_load(path, &ini, e);
-	if (rc)
-		return rc;
+	if (ini_load(path, &ini, &e)) {
+		keep(errs, &e);
+		return errs->v[0].code;
+	}
 	cfg->path = xstrdup(path);
 	const char *slash = strrchr(path, '/');
 	cfg->dir = slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path))
@@ -623,42 +792,55 @@ int config_load(const char *path, struct config *cfg, struct nk_err *e)
 	defaults(cfg);
 
 	/* tiers must be known before [tier "x"] sections, wherever they stand. */
-	for (size_t i = 0; i < ini.n && !rc; i++)
+	for (size_t i = 0; i < ini.n; i++)
 		if (!strcmp(ini.entries[i].section, "digest") &&
-		    !strcmp(ini.entries[i].key, "tiers"))
-			rc = set_tiers(cfg, &ini, &ini.entries[i], e);
-
-	for (size_t i = 0; i < ini.n && !rc; i++) {
+		    !strcmp(ini.entries[i].key, "tiers") &&
+		    set_tiers(cfg, &ini, &ini.entries[i], &e))
+			keep(errs, &e);
+	/* Every entry is checked, whatever failed before it: `check` lists
+	 * all the mistakes at once; an unknown section is one mistake, however
+	 * many keys it has. */
+	const char *bad_section = NULL;
+	for (size_t i = 0; i < ini.n; i++) {
 		const struct ini_entry *en = &ini.entries[i];
-		const char *s = en->section;
-		if ((!strcmp(s, "digest") || !strcmp(s, "smtp") || !strcmp(s, "subscribers") ||
-		     !strcmp(s, "unsubscribe")) && en->name)
-			rc = nk_fail(e, EX_CONFIG, "%s:%d: [%s] takes no name", ini.path,
-			             en->line, s);
-		else if (!strcmp(s, "digest"))
-			rc = strcmp(en->key, "tiers") ? digest_key(cfg, &ini, en, e) : 0;
-		else if (!strcmp(s, "source"))
-			rc = source_key(cfg, &ini, en, e);
-		else if (!strcmp(s, "tier"))
-			rc = tier_key(cfg, &ini, en, e);
-		else if (!strcmp(s, "smtp"))
-			rc = smtp_key(cfg, &ini, en, e);
-		else if (!strcmp(s, "subscribers"))
-			rc = subscribers_key(cfg, &ini, en, e);
-		else if (!strcmp(s, "unsubscribe"))
-			rc = unsubscribe_key(cfg, &ini, en, e);
-		else if (!*s)
-			rc = nk_fail(e, EX_CONFIG, "%s:%d: key '%s' outside any [section]",
-			             ini.path, en->line, en->key);
-		else
-			rc = nk_fail(e, EX_CONFIG, "%s:%d: unknown section [%s]", ini.path,
-			             en->line, s);
+		if (bad_section && !strcmp(en->section, bad_section))
+			continue;
+		if (!entry(cfg, &ini, en, &e))
+			continue;
+		if (*en->section && !known_section(en->section))
+			bad_section = en->section;
+		keep(errs, &e);
 	}
 	ini_free(&ini);
-	if (!rc)
-		rc = check_whole(cfg, e);
-	if (rc)
+	check_whole(cfg, errs);
+	if (errs->n) {
 		config_free(cfg);
+		return errs->v[0].code;
+	}
+	return 0;
+}
+
+void config_errors_free(struct config_errors *errs)
+{
+	free(errs->v);
+	errs->v = NULL;
+	errs->n = 0;
+}
+
+int config_load(const char *path, struct config *cfg, struct nk_err *e)
+{
+	struct config_errors errs;
+	int rc = config_load_all(path, cfg, &errs);
+	if (rc) {
+		*e = errs.v[0];
+		if (errs.n > 1) {
+			size_t len = strlen(e->msg);
+			snprintf(e->msg + len, sizeof e->msg - len, " (and %zu more error%s: "
+			         "'nkdigest check' lists them all)", errs.n - 1,
+			         errs.n > 2 ? "s" : "");
+		}
+	}
+	config_errors_free(&errs);
 	return rc;
 }
 

@@ -95,8 +95,28 @@ struct config {
 char *config_find(const char *explicit_path, struct nk_err *e);
 
 /* Reads and checks path into cfg. Returns 0 or EX_CONFIG with
- * "path:line: what" in e. On error cfg is left empty. */
+ * "path:line: what" in e: the first error, saying how many more there
+ * are. On error cfg is left empty. */
 int config_load(const char *path, struct config *cfg, struct nk_err *e);
+
+/* Every error config_load_all found, in the order of the file. */
+struct config_errors {
+	struct nk_err *v;
+	size_t n;
+};
+
+/* Like config_load, but goes on after an error and keeps each one (an
+ * unknown key names the known one it is probably a typo of). Returns 0
+ * with errs empty, or the first error's code (EX_CONFIG) with every error
+ * in errs and cfg left empty. Release errs with config_errors_free(), also
+ * after success. */
+int config_load_all(const char *path, struct config *cfg, struct config_errors *errs);
+void config_errors_free(struct config_errors *errs);
+
+/* The keys section accepts (NULL-ended; [source] also takes "<tier>_when"),
+ * or with section NULL the section names; NULL for an unknown section.
+ * Static storage. */
+const char *const *config_known_keys(const char *section);
 
 /* What `send` needs beyond `render`: an SMTP server, a sender, a
  * subscriber list and a way to unsubscribe. EX_CONFIG naming the missing
@@ -114,6 +134,10 @@ int config_read_secret(const char *path, const char *env, bool required,
                        const char *what, char **out, struct nk_err *e);
 /* Wipes and frees what config_read_secret gave (NULL is fine). */
 void config_free_secret(char *secret);
+
+/* "90s", "30m", "48h", "2d" or "0" (a bare number is seconds) into
+ * seconds: 0, or -1 when s is none of these. */
+int config_parse_duration(const char *s, long *out);
 
 void config_free(struct config *cfg);
 

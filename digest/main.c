@@ -4,11 +4,13 @@
 #include "version.h"
 
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sysexits.h>
 
 static const char usage[] =
-	"usage: nkdigest [-c FILE] [-v | -q] COMMAND [OPTIONS]\n"
+	"usage: nkdigest [-c FILE] [-v | -q] [--log-format FORMAT] COMMAND [OPTIONS]\n"
 	"       nkdigest --help | --version\n"
 	"\n"
 	"Turns a news site's feed into a daily email digest, one personalised\n"
@@ -27,13 +29,18 @@ static const char usage[] =
 	"                     /etc/nkdigest/nkdigest.conf)\n"
 	"  -v, --verbose      say more\n"
 	"  -q, --quiet        only warnings and errors\n"
+	"  --log-format F     how lines on stderr look: plain, timestamp (ISO 8601,\n"
+	"                     UTC), systemd (<3> priority prefixes for journald) or\n"
+	"                     auto (the default: systemd under journald, plain on a\n"
+	"                     terminal, else timestamp)\n"
 	"  -h, --help         this text ('nkdigest COMMAND --help' for a command)\n"
 	"  -V, --version      print the version\n"
 	"\n"
 	"Exit status: 0 done (also \"nothing new\"), 64 usage, 65 bad data,\n"
 	"66 missing input, 69 source or server unavailable, 70 internal error,\n"
-	"73 state file cannot be created, 74 state file cannot be written,\n"
-	"75 deliveries deferred (run again later), 78 configuration error.\n";
+	"73 state file cannot be created, 74 state file read or write error,\n"
+	"75 deliveries deferred or another send running (run again later),\n"
+	"78 configuration error.\n";
 
 static const struct {
 	const char *name;
@@ -46,6 +53,20 @@ static const struct {
 	{ "status", cmd_status },
 };
 
+/* Logs what is wrong, then the usage, and returns EX_USAGE. */
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	log_error("%s", what);
+	fprintf(stderr, "\n%s", usage);
+	return EX_USAGE;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -54,6 +75,7 @@ int main(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "log-format", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli g = {0};
@@ -67,20 +89,19 @@ int main(int argc, char **argv)
 		case 'q': log_set_level(LOG_QUIET); break;
 		case 'h': fputs(usage, stdout); return 0;
 		case 'V': printf("nkdigest %s\n", NKDIGEST_VERSION); return 0;
+		case 'L':
+			if (log_set_format(optarg) != 0)
+				return usage_error("--log-format '%s': expected auto, plain, "
+				                   "timestamp or systemd", optarg);
+			break;
 		case ':':
-			fprintf(stderr, "nkdigest: option %s needs a value\n\n%s",
-			        argv[optind - 1], usage);
-			return EX_USAGE;
+			return usage_error("option %s needs a value", argv[optind - 1]);
 		default:
-			fprintf(stderr, "nkdigest: unknown option '%s'\n\n%s",
-			        argv[optind - 1], usage);
-			return EX_USAGE;
+			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind >= argc) {
-		fprintf(stderr, "nkdigest: no command given\n\n%s", usage);
-		return EX_USAGE;
-	}
+	if (optind >= argc)
+		return usage_error("no command given");
 	const char *name = argv[optind];
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (!strcmp(commands[i].name, name)) {
@@ -91,6 +112,5 @@ int main(int argc, char **argv)
 			optind = 0;   /* 0: glibc fully resets getopt for the command */
 			return commands[i].run(cargc, cargv, &g);
 		}
-	fprintf(stderr, "nkdigest: unknown command '%s'\n\n%s", name, usage);
-	return EX_USAGE;
+	return usage_error("unknown command '%s'", name);
 }

@@ -713,7 +713,8 @@ int state_summaries(struct state *st, size_t max, struct edition_summary **v,
 	if (prepare(st, "SELECT e.id, e.created, e.status, e.narticles,"
 	            " sum(d.status = 'pending'), sum(d.status = 'sent'),"
 	            " sum(d.status = 'deferred'), sum(d.status = 'failed'),"
-	            " sum(d.status = 'suppressed'),"
+	            " sum(d.status = 'suppressed'), coalesce(e.finished, 0),"
+	            " coalesce(min(d.first_try), 0), coalesce(max(d.last_try), 0),"
 	            " sum(d.status NOT IN ('pending', 'sent', 'deferred', 'failed', 'suppressed'))"
 	            " FROM editions e LEFT JOIN deliveries d ON d.edition = e.id"
 	            " GROUP BY e.id ORDER BY e.id DESC LIMIT ?", &q, e)) {
@@ -736,10 +737,13 @@ int state_summaries(struct state *st, size_t max, struct edition_summary **v,
 		s->narticles = sqlite3_column_int(q, 3);
 		for (int i = 0; i < DELIVERY_NSTATUS; i++)
 			s->count[i] = sqlite3_column_int64(q, 4 + i);
-		if (!rc && sqlite3_column_int64(q, 4 + DELIVERY_NSTATUS) > 0)
+		s->finished = (time_t)sqlite3_column_int64(q, 9);
+		s->first_try = (time_t)sqlite3_column_int64(q, 10);
+		s->last_try = (time_t)sqlite3_column_int64(q, 11);
+		if (!rc && sqlite3_column_int64(q, 12) > 0)
 			rc = nk_fail(e, EX_DATAERR, "%s: edition %lld: %lld deliveries have an "
 			             "unknown delivery status", st->path, (long long)s->id,
-			             (long long)sqlite3_column_int64(q, 4 + DELIVERY_NSTATUS));
+			             (long long)sqlite3_column_int64(q, 12));
 	}
 	if (!rc && r != SQLITE_ROW && r != SQLITE_DONE)
 		rc = db_fail(st, e, "cannot list editions");
@@ -749,5 +753,61 @@ int state_summaries(struct state *st, size_t max, struct edition_summary **v,
 		*v = NULL;
 		*n = 0;
 	}
+	return rc;
+}
+
+static const char *col_text(sqlite3_stmt *q, int col)
+{
+	const unsigned char *s = sqlite3_column_text(q, col);
+	return s ? (const char *)s : "";
+}
+
+int state_addresses(struct state *st, enum delivery_status which, int64_t edition,
+                    int (*each)(const struct address_row *row, void *ud), void *ud,
+                    struct nk_err *e)
+{
+	/* The newest reply any delivery to an address got (for suppressions). */
+#define LAST_REPLY(col, who) "(SELECT d2." col " FROM deliveries d2 WHERE d2.email = " who \
+	" COLLATE NOCASE AND d2.code IS NOT NULL ORDER BY d2.last_try DESC LIMIT 1)"
+	const char *sql;
+	if (which == DELIVERY_FAILED || which == DELIVERY_DEFERRED)
+		sql = "SELECT edition, email, coalesce(code, 0), coalesce(reply, ''),"
+		      " coalesce(last_try, 0), '' FROM deliveries WHERE status = ?1"
+		      " AND (?2 = 0 OR edition = ?2) ORDER BY edition DESC, rowid";
+	else if (which == DELIVERY_SUPPRESSED && edition == 0)
+		sql = "SELECT coalesce(" LAST_REPLY("edition", "s.email") ", 0), s.email,"
+		      " coalesce(" LAST_REPLY("code", "s.email") ", 0),"
+		      " coalesce(" LAST_REPLY("reply", "s.email") ", ''),"
+		      " s.created, s.reason FROM suppressions s WHERE ?1 = ?1 AND ?2 = 0"
+		      " ORDER BY s.created DESC, s.email";
+	else if (which == DELIVERY_SUPPRESSED)
+		sql = "SELECT d.edition, d.email, coalesce(" LAST_REPLY("code", "d.email") ", 0),"
+		      " coalesce(" LAST_REPLY("reply", "d.email") ", ''), coalesce(s.created, 0),"
+		      " coalesce(s.reason, '') FROM deliveries d"
+		      " LEFT JOIN suppressions s ON s.email = d.email"
+		      " WHERE d.status = ?1 AND d.edition = ?2 ORDER BY d.rowid";
+	else
+		return nk_fail(e, EX_SOFTWARE, "state_addresses: status %d", (int)which);
+#undef LAST_REPLY
+	sqlite3_stmt *q;
+	if (prepare(st, sql, &q, e))
+		return e->code;
+	sqlite3_bind_text(q, 1, delivery_status_name(which), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, edition);
+	int r = SQLITE_DONE, rc = 0;
+	while (!rc && (r = sqlite3_step(q)) == SQLITE_ROW) {
+		struct address_row row = {
+			.edition = sqlite3_column_int64(q, 0),
+			.email = col_text(q, 1),
+			.code = sqlite3_column_int(q, 2),
+			.reply = col_text(q, 3),
+			.when = (time_t)sqlite3_column_int64(q, 4),
+			.reason = col_text(q, 5),
+		};
+		rc = each(&row, ud);
+	}
+	if (!rc && r != SQLITE_DONE)
+		rc = db_fail(st, e, "cannot list addresses");
+	sqlite3_finalize(q);
 	return rc;
 }

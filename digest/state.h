@@ -53,6 +53,9 @@ struct delivery {
 struct edition_summary {
 	int64_t id;
 	time_t created;
+	time_t finished;        /* when it was marked done; 0 while open */
+	time_t first_try;       /* its first and last SMTP attempt; 0 when none */
+	time_t last_try;
 	bool done;
 	int narticles;
 	long count[DELIVERY_NSTATUS];
@@ -127,5 +130,26 @@ int state_bounces(struct state *st, const char *email, int *n, struct nk_err *e)
  * EX_DATAERR when an edition has no status. */
 int state_summaries(struct state *st, size_t max, struct edition_summary **v,
                     size_t *n, struct nk_err *e);
+
+/* One address for `status --addresses`; the strings are borrowed for the
+ * callback only. */
+struct address_row {
+	int64_t edition;        /* the delivery's edition; 0 when there is none */
+	const char *email;
+	int code;               /* the server's last reply code; 0 when none */
+	const char *reply;      /* its text as journalled; "" when none */
+	time_t when;            /* the last attempt, or when it was suppressed */
+	const char *reason;     /* suppressed: why (e.g. "bounces"); else "" */
+};
+
+/* Calls each for every address whose delivery is `which` (DELIVERY_FAILED
+ * or DELIVERY_DEFERRED) in edition (0: in every edition, newest first),
+ * with the server's last reply. For DELIVERY_SUPPRESSED and edition 0, the
+ * suppression list, newest first, each with the last reply any delivery to
+ * it got; for an edition, the deliveries suppressed in it. A non-zero
+ * return from each stops the walk and is returned. */
+int state_addresses(struct state *st, enum delivery_status which, int64_t edition,
+                    int (*each)(const struct address_row *row, void *ud), void *ud,
+                    struct nk_err *e);
 
 #endif

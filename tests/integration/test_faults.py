@@ -220,8 +220,8 @@ class BeforeTheFirstMessage(NkTestCase):
                            smtp_extra={"from": 'Digest <"two words"@example.org>'})
         p = self.nk("check", "--offline", config=conf)
         self.assertEqual(p.returncode, 78)
-        self.assertIn("nkdigest.conf:", p.err)
-        self.assertIn("cannot go into SMTP's MAIL FROM", p.err)
+        self.assertIn("nkdigest.conf:", p.out)
+        self.assertIn("cannot go into SMTP's MAIL FROM", p.out)
 
 
 class Secrets(NkTestCase):

@@ -201,7 +201,7 @@ class SendDigest(NkTestCase):
         self.send()
         p = self.nk("status", config=self.cfg)
         self.assertEqual(p.returncode, 0, p.err)
-        self.assertRegex(p.out, r"\n1 +\S+ \S+ \S+ +done +10 +3 +0 +0 +0 +0\n")
+        self.assertRegex(p.out, r"\n1 +\S+ \S+ \S+ +done +10 +\d+ +\d+ +3 +0 +0 +0 +0 +\d+m\d\ds\n")
 
     def test_dry_run_sends_and_records_nothing(self):
         p = self.send("--dry-run")

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +206,115 @@ static void secrets_must_be_private(void **state)
 	assert_null(s);
 }
 
+static int load_all(const char *text, struct config *cfg, struct config_errors *errs)
+{
+	char *path = write_conf(text);
+	int rc = config_load_all(path, cfg, errs);
+	unlink(path);
+	free(path);
+	return rc;
+}
+
+static void unknown_names_get_a_suggestion(void **state)
+{
+	(void)state;
+	struct config cfg;
+	struct nk_err e = {0};
+	assert_int_equal(load("[digest]\ntimezon = Asia/Seoul\n", &cfg, &e), EX_CONFIG);
+	assert_non_null(strstr(e.msg, ":2: unknown key 'timezon' in [digest] "
+	                              "(did you mean 'timezone'?)"));
+	assert_int_equal(load("[smtp]\nconections = 3\n", &cfg, &e), EX_CONFIG);
+	assert_non_null(strstr(e.msg, "(did you mean 'connections'?)"));
+	/* a swap of two letters is one mistake */
+	assert_int_equal(load("[smtp]\nrate = 1/s\nfrom = a@x.org\nrtae = 1/s\n", &cfg, &e),
+	                 EX_CONFIG);
+	assert_non_null(strstr(e.msg, ":4: unknown key 'rtae' in [smtp] (did you mean 'rate'?)"));
+	/* <tier>_when rules are known keys of a source, tier by tier */
+	assert_int_equal(load("[digest]\ntiers = free, vip\n[source \"s\"]\nurl = f.json\n"
+	                      "vip_wen = tag:x\n", &cfg, &e), EX_CONFIG);
+	assert_non_null(strstr(e.msg, "unknown key 'vip_wen' in [source \"s\"] "
+	                              "(did you mean 'vip_when'?)"));
+	assert_int_equal(load("[smpt]\nurl = smtp://x\n", &cfg, &e), EX_CONFIG);
+	assert_non_null(strstr(e.msg, "unknown section [smpt] (did you mean [smtp]?)"));
+	/* nothing close: no guess */
+	assert_int_equal(load("[digest]\ncolour = red\n", &cfg, &e), EX_CONFIG);
+	assert_non_null(strstr(e.msg, "unknown key 'colour' in [digest]"));
+	assert_null(strstr(e.msg, "did you mean"));
+	assert_int_equal(load("[digest]\nab = 1\n", &cfg, &e), EX_CONFIG);
+	assert_null(strstr(e.msg, "did you mean"));
+}
+
+static void every_error_is_kept(void **state)
+{
+	(void)state;
+	struct config cfg;
+	struct config_errors errs;
+	const char *text = "[digest]\ntimezon = UTC\nmax_articles = lots\n"
+	                   "[smpt]\nurl = x\nuser = y\n"
+	                   "[source \"a\"]\nurl = ftp://x\ntier = gold\n"
+	                   "[smtp]\nconnections = 999\n"
+	                   "[source \"b\"]\nformat = rss\n";
+	assert_int_equal(load_all(text, &cfg, &errs), EX_CONFIG);
+	const char *want[] = {
+		":2: unknown key 'timezon'",
+		":3: max_articles: expected a whole number",
+		":5: unknown section [smpt]",       /* once, not once per key */
+		":8: url: only http://",
+		":11: connections: expected a whole number from 1 to 64",
+		":13: format: expected auto, jsonfeed or wordpress",
+		"[source \"a\"] tier 'gold' is not listed",
+		"[source \"b\"] has no url",
+	};
+	assert_int_equal(errs.n, sizeof want / sizeof want[0]);
+	for (size_t i = 0; i < errs.n; i++) {
+		if (!strstr(errs.v[i].msg, want[i]))
+			fail_msg("error %zu: '%s' lacks '%s'", i, errs.v[i].msg, want[i]);
+		assert_int_equal(errs.v[i].code, EX_CONFIG);
+	}
+	config_errors_free(&errs);
+	/* config_load gives the first and says how many more */
+	struct nk_err e = {0};
+	assert_int_equal(load(text, &cfg, &e), EX_CONFIG);
+	assert_non_null(strstr(e.msg, "unknown key 'timezon'"));
+	assert_non_null(strstr(e.msg, "(and 7 more errors: 'nkdigest check' lists them all)"));
+	/* a good file: no errors, a usable config */
+	assert_int_equal(load_all("[source \"a\"]\nurl = f.json\n", &cfg, &errs), 0);
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(cfg.nsources, 1);
+	config_errors_free(&errs);
+	config_free(&cfg);
+}
+
+/* The suggestion lists name only keys the loader really takes. */
+static void known_keys_are_accepted(void **state)
+{
+	(void)state;
+	const char *const *secs = config_known_keys(NULL);
+	assert_non_null(secs);
+	size_t checked = 0;
+	for (size_t i = 0; secs[i]; i++) {
+		const char *const *keys = config_known_keys(secs[i]);
+		assert_non_null(keys);
+		bool named = !strcmp(secs[i], "source") || !strcmp(secs[i], "tier");
+		for (size_t k = 0; keys[k]; k++) {
+			char text[256];
+			snprintf(text, sizeof text, "[%s%s]\n%s = 1\n", secs[i],
+			         named ? " \"free\"" : "", keys[k]);
+			struct config cfg;
+			struct config_errors errs;
+			if (load_all(text, &cfg, &errs) == 0)
+				config_free(&cfg);
+			for (size_t j = 0; j < errs.n; j++)
+				if (strstr(errs.v[j].msg, "unknown key") || strstr(errs.v[j].msg, "unknown section"))
+					fail_msg("[%s] %s: %s", secs[i], keys[k], errs.v[j].msg);
+			config_errors_free(&errs);
+			checked++;
+		}
+	}
+	assert_true(checked > 30);
+	assert_null(config_known_keys("nosuch"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,6 +325,9 @@ int main(void)
 		cmocka_unit_test(mistakes_name_file_and_line),
 		cmocka_unit_test(send_needs_smtp_sender_list_and_unsubscribe),
 		cmocka_unit_test(secrets_must_be_private),
+		cmocka_unit_test(unknown_names_get_a_suggestion),
+		cmocka_unit_test(every_error_is_kept),
+		cmocka_unit_test(known_keys_are_accepted),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
