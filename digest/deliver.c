@@ -110,6 +110,7 @@ static int settle(struct run *r, struct job *j, const struct smtp_result *res,
 	time_t now = time(NULL);
 	switch (res->outcome) {
 	case SMTP_SENT:
+		log_debug("%s: sent: %s", d->email, res->reply);
 		rc = record(r, d, DELIVERY_SENT, false, res->code, res->reply, e);
 		r->stats->sent_now++;
 		r->rejections_in_a_row = r->conn_failures_in_a_row = 0;
@@ -225,6 +226,7 @@ static int hand_over(struct run *r, struct delivery *d, struct nk_err *e)
 	if ((rc = state_suppressed(r->st, d->email, &suppressed, e)))
 		return rc;
 	if (suppressed) {
+		log_debug("%s: suppressed, not sent", d->email);
 		r->done++;
 		return state_record(r->st, r->id, d->email, DELIVERY_SUPPRESSED, false, 0,
 		                    "on the suppression list", time(NULL), e);

@@ -145,6 +145,29 @@ static bool looks_like_reply(const char *s)
 	       isdigit((unsigned char)s[2]) && (!s[3] || s[3] == ' ' || s[3] == '-');
 }
 
+/* 1, 2, …: which of the pool's connections, for -v lines. */
+static int conn_number(const struct conn *c)
+{
+	return c->pool ? (int)(c - c->pool->conns) + 1 : 1;
+}
+
+/* The -v line for a command sent. Only what cannot hold a secret is shown:
+ * AUTH keeps its mechanism, and any other line (an AUTH LOGIN answer, a
+ * token) is not shown at all. */
+static void log_command(const struct conn *c, const char *verb, const char *data,
+                        size_t size)
+{
+	char line[300];
+	keep_line(line, sizeof line, data, size);
+	if (!verb)
+		log_debug("smtp %d > (a login line, not shown)", conn_number(c));
+	else if (!strcmp(verb, "AUTH"))
+		log_debug("smtp %d > AUTH %.*s (credentials not shown)", conn_number(c),
+		          (int)strcspn(line + 5, " "), line + 5);
+	else
+		log_debug("smtp %d > %s", conn_number(c), line);
+}
+
 static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *ud)
 {
 	(void)h;
@@ -165,6 +188,8 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *
 			memcpy(c->fail_cmd, c->cmd, sizeof c->fail_cmd);
 			c->fail_done = c->reply[3] != '-';
 		}
+		if (log_enabled(LOG_VERBOSE))
+			log_debug("smtp %d < %s", conn_number(c), c->reply);
 	} else if (type == CURLINFO_HEADER_OUT) {
 		/* Only a known verb: the other lines sent are AUTH exchanges,
 		 * which carry credentials and must not be kept at all. */
@@ -172,18 +197,21 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *
 			"EHLO", "HELO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA",
 			"QUIT", "RSET", "NOOP", "VRFY", NULL,
 		};
-		for (const char *const *v = verbs; *v; v++) {
+		const char *known = NULL;
+		for (const char *const *v = verbs; *v && !known; v++) {
 			size_t n = strlen(*v);
 			if (size > n && !strncasecmp(data, *v, n) &&
 			    (data[n] == ' ' || data[n] == '\r')) {
+				known = *v;
 				/* libcurl says QUIT after a failure: never its cause. */
 				if (strcmp(*v, "QUIT"))
 					memcpy(c->cmd, *v, n + 1);
 				else
 					c->quit_at = now_ms();
-				break;
 			}
 		}
+		if (log_enabled(LOG_VERBOSE))
+			log_command(c, known, data, size);
 	}
 	return 0;
 }

@@ -129,6 +129,21 @@ class Login(NkTestCase):
         self.assertEqual(len(self.smtp.received), 2)
         self.assertNotIn("pa55", p.err + p.out)
 
+    def test_verbose_shows_the_dialogue_and_each_delivery_but_no_credential(self):
+        self.write("smtp.pass", "pa55 word\n", mode=0o600)
+        p = self.nk("-v", "send", config=self.conf("v.conf", password_file="smtp.pass"))
+        self.assertEqual(p.returncode, 0, p.err)
+        self.assertRegex(p.err, r"smtp 1 > MAIL FROM:<digest@example\.org>")
+        self.assertRegex(p.err, r"smtp \d < 250")
+        self.assertIn("smtp 1 > STARTTLS", p.err)
+        self.assertRegex(p.err, r"smtp \d > AUTH (PLAIN|LOGIN) \(credentials not shown\)")
+        self.assertRegex(p.err, r"[\w.]+@example\.\w+: sent: 250")
+        # Neither the password nor its base64 (AUTH PLAIN or LOGIN) shows.
+        import base64
+        for secret in ("pa55", base64.b64encode(b"pa55 word").decode(),
+                       base64.b64encode(b"\0digest@example.org\0pa55 word").decode()):
+            self.assertNotIn(secret, p.err)
+
     def test_password_from_environment(self):
         p = self.nk("send", config=self.conf("env.conf"),
                     env={"NKDIGEST_SMTP_PASSWORD": "pa55 word"})
