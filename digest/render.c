@@ -208,7 +208,7 @@ static cJSON *build_data(const struct render_settings *rs, const struct grouping
 
 static void wrap_cb(const char *line, size_t len, struct buf *out, void *ud)
 {
-	wrap_line(line, len, *(const int *)ud, out);
+	wrap_line(line, len, *(const int *)ud, WRAP_NORMAL, out);
 }
 
 int render_variant(const struct render_settings *rs, const struct templates *t,
