@@ -1,7 +1,8 @@
 /* mime.h — composing the digest message (RFC 5322 + MIME) with libetpan.
  *
  * The only module that includes libetpan. Builds multipart/alternative with
- * text/plain first and text/html last, both UTF-8 and quoted-printable, with
+ * text/plain first and text/html last, both UTF-8, each quoted-printable or
+ * base64, whichever is shorter for it (base64 for mostly-Korean text), with
  * our own Date and Message-ID (libetpan's are unreliable) and the
  * List-Unsubscribe headers mail providers expect from bulk senders. */
 #ifndef NK_MIME_H
