@@ -139,6 +139,57 @@ static bool is_url(const char *s)
 	return !strncmp(s, "http://", 7) || !strncmp(s, "https://", 8);
 }
 
+/* "90k" (KiB), "92160" (bytes) or "0" (no limit). */
+static int parse_size(const struct ini *ini, const struct ini_entry *en, size_t min,
+                      size_t *out, struct nk_err *e)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(en->value, &end, 10);
+	long mul = (*end == 'k' || *end == 'K') ? 1024 : 1;
+	if (errno || end == en->value || v < 0 || (*end && mul == 1) ||
+	    (*end && end[1]) || v > (64L << 20) / mul ||
+	    (v != 0 && (size_t)(v * mul) < min)) {
+		char what[96];
+		snprintf(what, sizeof what, "expected a size like 90k or %zu bytes or more, "
+		         "or 0 for no limit", min);
+		return bad(e, ini, en, what);
+	}
+	*out = (size_t)(v * mul);
+	return 0;
+}
+
+/* A language tag as HTML's lang takes it: "en", "ko", "en-GB", "zh-Hant". */
+static bool is_lang(const char *s)
+{
+	size_t n = 0;
+	while (isalpha((unsigned char)s[n]))
+		n++;
+	if (n < 2 || n > 3)
+		return false;
+	for (s += n; *s == '-';) {
+		size_t k = 0;
+		while (isalnum((unsigned char)s[1 + k]))
+			k++;
+		if (k < 1 || k > 8)
+			return false;
+		s += 1 + k;
+	}
+	return *s == '\0';
+}
+
+/* Query parameters to append to a URL: "utm_source=digest&utm_medium=email".
+ * Printable ASCII without what would end the URL or an HTML attribute. */
+static bool is_query(const char *s)
+{
+	if (!*s)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f || strchr("\"'<>#\\` ", *p))
+			return false;
+	return true;
+}
+
 /* A path in the config is relative to the config file's directory. */
 static char *resolve(const struct config *cfg, const char *path)
 {
@@ -217,6 +268,9 @@ static void free_tiers(struct config *cfg)
 		free(cfg->tiers.v[i].name);
 		free(cfg->tiers.v[i].label);
 		free(cfg->tiers.v[i].upgrade_url);
+		free(cfg->tiers.v[i].campaign);
+		free(cfg->tiers.v[i].benefit);
+		free(cfg->tiers.v[i].button);
 	}
 	free(cfg->tiers.v);
 	cfg->tiers.v = NULL;
@@ -287,7 +341,32 @@ static int digest_key(struct config *cfg, const struct ini *ini,
 		cfg->text_width = (int)l;
 	} else if (!strcmp(k, "default_name"))
 		set_str(&cfg->default_name, v);
-	else
+	else if (!strcmp(k, "lang")) {
+		if (!is_lang(v))
+			return bad(e, ini, en, "expected a language tag like en, ko or en-GB");
+		set_str(&cfg->lang, v);
+	} else if (!strcmp(k, "subject_max"))
+		return parse_int(ini, en, 20, 200, &cfg->subject_max, e);
+	else if (!strcmp(k, "preheader"))
+		set_str(&cfg->preheader, v);
+	else if (!strcmp(k, "lead_tag"))
+		set_str(&cfg->lead_tag, v);
+	else if (!strcmp(k, "site_url")) {
+		if (!is_url(v))
+			return bad(e, ini, en, "expected an http:// or https:// URL");
+		set_str(&cfg->site_url, v);
+	} else if (!strcmp(k, "html_budget"))
+		return parse_size(ini, en, 16 * 1024, &cfg->html_budget, e);
+	else if (!strcmp(k, "greeting") || !strcmp(k, "greeting_anonymous")) {
+		/* {{name}} only in the one that has a name to put there. */
+		bool named = !strcmp(k, "greeting");
+		const char *open = strstr(v, "{{"), *name = strstr(v, "{{name}}");
+		if (named && (!name || open != name || strstr(name + 8, "{{")))
+			return bad(e, ini, en, "expected text with {{name}} once, e.g. Hello {{name}},");
+		if (!named && open)
+			return bad(e, ini, en, "expected text without {{...}}, e.g. Hello,");
+		set_str(named ? &cfg->greeting : &cfg->greeting_anonymous, v);
+	} else
 		return nk_fail(e, EX_CONFIG, "%s:%d: unknown key '%s' in [digest]",
 		               ini->path, en->line, k);
 	return 0;
@@ -404,7 +483,17 @@ static int tier_key(struct config *cfg, const struct ini *ini,
 		if (!is_url(en->value))
 			return bad(e, ini, en, "expected an http:// or https:// URL");
 		set_str(&t->upgrade_url, en->value);
-	} else
+	} else if (!strcmp(en->key, "campaign")) {
+		const char *q = en->value + strspn(en->value, "?&");
+		if (!is_query(q))
+			return bad(e, ini, en, "expected query parameters like "
+			           "utm_source=digest&utm_medium=email");
+		set_str(&t->campaign, q);
+	} else if (!strcmp(en->key, "benefit"))
+		set_str(&t->benefit, en->value);
+	else if (!strcmp(en->key, "button"))
+		set_str(&t->button, en->value);
+	else
 		return nk_fail(e, EX_CONFIG, "%s:%d: unknown key '%s' in [tier \"%s\"]",
 		               ini->path, en->line, en->key, en->name);
 	return 0;
@@ -512,6 +601,51 @@ static int unsubscribe_key(struct config *cfg, const struct ini *ini,
 	return 0;
 }
 
+static int footer_key(struct config *cfg, const struct ini *ini,
+                      const struct ini_entry *en, struct nk_err *e)
+{
+	const char *k = en->key, *v = en->value;
+	if (!strcmp(k, "organisation") || !strcmp(k, "organization"))
+		set_str(&cfg->organisation, v);
+	else if (!strcmp(k, "address"))
+		set_str(&cfg->postal_address, v);
+	else if (!strcmp(k, "reason"))
+		set_str(&cfg->reason, v);
+	else if (!strcmp(k, "preferences_url")) {
+		if (!is_url(v))
+			return bad(e, ini, en, "expected an http:// or https:// URL");
+		set_str(&cfg->preferences_url, v);
+	} else
+		return nk_fail(e, EX_CONFIG, "%s:%d: unknown key '%s' in [footer]",
+		               ini->path, en->line, k);
+	return 0;
+}
+
+static int archive_key(struct config *cfg, const struct ini *ini,
+                       const struct ini_entry *en, struct nk_err *e)
+{
+	const char *k = en->key, *v = en->value;
+	if (!strcmp(k, "dir")) {
+		if (!*v)
+			return bad(e, ini, en, "expected a directory");
+		set_path(cfg, &cfg->archive_dir, v);
+	} else if (!strcmp(k, "url")) {
+		if (!is_url(v) || strpbrk(v, "?#\"<> "))
+			return bad(e, ini, en, "expected an http:// or https:// URL without ? or #");
+		free(cfg->archive_url);
+		/* Page names are appended to it. */
+		size_t n = strlen(v);
+		cfg->archive_url = n && v[n - 1] == '/' ? xstrdup(v) : xasprintf("%s/", v);
+	} else if (!strcmp(k, "tier"))
+		set_str(&cfg->archive_tier, v);
+	else if (!strcmp(k, "title"))
+		set_str(&cfg->archive_title, v);
+	else
+		return nk_fail(e, EX_CONFIG, "%s:%d: unknown key '%s' in [archive]",
+		               ini->path, en->line, k);
+	return 0;
+}
+
 /* ---- loading ---- */
 
 static void defaults(struct config *cfg)
@@ -522,7 +656,10 @@ static void defaults(struct config *cfg)
 	cfg->max_articles = 60;
 	cfg->teasers = TEASERS_SHOW;
 	cfg->text_width = 72;
-	cfg->default_name = xstrdup("reader");
+	cfg->default_name = xstrdup("");
+	cfg->lang = xstrdup("en");
+	cfg->subject_max = 60;
+	cfg->html_budget = 90 * 1024;
 	cfg->tls = SMTP_TLS_REQUIRED;
 	cfg->tls_verify = true;
 	cfg->connections = 4;
@@ -564,6 +701,11 @@ static int check_whole(struct config *cfg, struct nk_err *e)
 				               "%s: [source \"%s\"] %s_when: '%s' is not listed in [digest] tiers",
 				               cfg->path, s->name, s->rules[r].tier, s->rules[r].tier);
 	}
+	if (cfg->archive_tier && tier_index(&cfg->tiers, cfg->archive_tier) < 0)
+		return nk_fail(e, EX_CONFIG, "%s: [archive] tier '%s' is not listed in [digest] tiers",
+		               cfg->path, cfg->archive_tier);
+	if (!cfg->archive_tier)
+		cfg->archive_tier = xstrdup(cfg->tiers.v[cfg->tiers.n - 1].name);
 	if (!cfg->state)
 		cfg->state = resolve(cfg, "nkdigest-state.db");
 	if (cfg->from_addr && !cfg->envelope_from)
@@ -594,7 +736,8 @@ int config_load(const char *path, struct config *cfg, struct nk_err *e)
 		const struct ini_entry *en = &ini.entries[i];
 		const char *s = en->section;
 		if ((!strcmp(s, "digest") || !strcmp(s, "smtp") || !strcmp(s, "subscribers") ||
-		     !strcmp(s, "unsubscribe")) && en->name)
+		     !strcmp(s, "unsubscribe") || !strcmp(s, "footer") ||
+		     !strcmp(s, "archive")) && en->name)
 			rc = nk_fail(e, EX_CONFIG, "%s:%d: [%s] takes no name", ini.path,
 			             en->line, s);
 		else if (!strcmp(s, "digest"))
@@ -609,6 +752,10 @@ int config_load(const char *path, struct config *cfg, struct nk_err *e)
 			rc = subscribers_key(cfg, &ini, en, e);
 		else if (!strcmp(s, "unsubscribe"))
 			rc = unsubscribe_key(cfg, &ini, en, e);
+		else if (!strcmp(s, "footer"))
+			rc = footer_key(cfg, &ini, en, e);
+		else if (!strcmp(s, "archive"))
+			rc = archive_key(cfg, &ini, en, e);
 		else if (!*s)
 			rc = nk_fail(e, EX_CONFIG, "%s:%d: key '%s' outside any [section]",
 			             ini.path, en->line, en->key);
@@ -745,6 +892,12 @@ void config_free(struct config *cfg)
 	free(cfg->templates);
 	free(cfg->state);
 	free(cfg->default_name);
+	free(cfg->lang);
+	free(cfg->preheader);
+	free(cfg->lead_tag);
+	free(cfg->site_url);
+	free(cfg->greeting);
+	free(cfg->greeting_anonymous);
 	for (size_t i = 0; i < cfg->nsources; i++) {
 		struct source_conf *s = &cfg->sources[i];
 		free(s->name);
@@ -771,5 +924,13 @@ void config_free(struct config *cfg)
 	free(cfg->unsub_url);
 	free(cfg->unsub_mailto);
 	free(cfg->unsub_secret_file);
+	free(cfg->organisation);
+	free(cfg->postal_address);
+	free(cfg->reason);
+	free(cfg->preferences_url);
+	free(cfg->archive_dir);
+	free(cfg->archive_url);
+	free(cfg->archive_tier);
+	free(cfg->archive_title);
 	memset(cfg, 0, sizeof *cfg);
 }
