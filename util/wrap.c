@@ -48,7 +48,8 @@ static int is_blank(char c)
 }
 
 /* Links must stay clickable, so no break anywhere inside one: from the
- * scheme up to the next white space. */
+ * scheme up to the next white space. The same for a bare address
+ * (a word with an '@'), which mail readers link too. */
 static void protect_links(const char *s, size_t n, char *brk)
 {
 	static const char *const schemes[] = { "http://", "https://", "mailto:" };
@@ -64,6 +65,17 @@ static void protect_links(const char *s, size_t n, char *brk)
 			i = j;
 			break;
 		}
+	}
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j < n && !is_blank(s[j]))
+			j++;
+		if (memchr(s + i, '@', j - i))
+			for (size_t k = i + 1; k < j; k++)
+				brk[k] = UC_BREAK_PROHIBITED;
+		while (j < n && is_blank(s[j]))
+			j++;
+		i = j;
 	}
 }
 

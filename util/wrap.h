@@ -2,7 +2,7 @@
  *
  * Breaks follow Unicode's line breaking rules (UAX #14, via libunistring),
  * so Korean, Chinese and Japanese text wraps too, and widths count columns
- * (a Hangul syllable is two). Links are never broken. Korean is written
+ * (a Hangul syllable is two). Links and addresses are never broken. Korean is written
  * with spaces between words, and a break inside a word reads as a typo:
  * WRAP_KEEP_ALL breaks it only where CSS `word-break: keep-all` would. */
 #ifndef NK_WRAP_H

@@ -69,6 +69,15 @@ static void wrap_url_with_break_characters_not_split(void **state)
 	check_wrap("well-known-and-hyphenated", 12, "well-known-\nand-\nhyphenated");
 }
 
+static void wrap_address_stays_whole(void **state)
+{
+	(void)state;
+	check_wrap("This copy was sent to reader@example.invalid today", 30,
+		   "This copy was sent to\nreader@example.invalid today");
+	check_wrap("to jane-doe@mail.example.co.kr.", 12,
+		   "to\njane-doe@mail.example.co.kr.");
+}
+
 static void wrap_korean_by_columns(void **state)
 {
 	(void)state;
@@ -238,6 +247,7 @@ int main(void)
 		cmocka_unit_test(wrap_long_url_stays_whole),
 		cmocka_unit_test(wrap_long_first_word_no_empty_line),
 		cmocka_unit_test(wrap_url_with_break_characters_not_split),
+		cmocka_unit_test(wrap_address_stays_whole),
 		cmocka_unit_test(wrap_korean_by_columns),
 		cmocka_unit_test(wrap_korean_loses_only_spaces),
 		cmocka_unit_test(wrap_curly_quotes_stay_with_word),
