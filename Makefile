@@ -48,8 +48,9 @@ override LDFLAGS += $(SAN)
 UTIL    = xalloc buf err log ini datetime utf8 html_text wrap
 MAIL    = base64 address rfc2047 mime unsubscribe smtp
 PROGRAM = config subscribers article fetch feed feed_jsonfeed feed_wordpress \
-          collect select group template render edition personalise deliver state
-CMDS    = cli cmd_render cmd_send cmd_fetch cmd_check cmd_status
+          collect select group template render edition personalise deliver state \
+          archive
+CMDS    = cli cmd_render cmd_send cmd_fetch cmd_check cmd_status cmd_archive
 
 # Each layer is compiled with only its own and lower include paths, so an
 # include that points up the layers does not compile. scripts/check-layers
@@ -61,7 +62,10 @@ INC_digest = -Idigest -Imail -Iutil
 LIB_OBJS = $(UTIL:%=$(OUT)/util/%.o) $(MAIL:%=$(OUT)/mail/%.o) \
            $(PROGRAM:%=$(OUT)/digest/%.o) $(OUT)/templates_builtin.o
 BIN_OBJS = $(OUT)/digest/main.o $(CMDS:%=$(OUT)/digest/%.o)
-TEMPLATES = templates/subject.txt templates/digest.txt templates/digest.html
+TEMPLATES = templates/subject.txt templates/digest.txt templates/digest.html \
+            templates/archive.html templates/article.txt templates/footer.txt \
+            templates/article.html templates/footer.html templates/style.html \
+            templates/button.html
 
 # One unit test program per module it tests.
 UNIT = test_utf8 test_html_text test_wrap test_datetime test_config \

@@ -9,6 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
+const char *cli_plural(long n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
 int cli_fail(const struct nk_err *e)
 {
 	fprintf(stderr, "nkdigest: %s\n", e->msg);

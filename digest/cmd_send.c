@@ -1,6 +1,7 @@
 /* cmd_send.c — `nkdigest send`: finish what is unfinished, then deliver the
  * next edition to every subscriber. */
 #include "address.h"
+#include "archive.h"
 #include "buf.h"
 #include "cli.h"
 #include "deliver.h"
@@ -33,6 +34,9 @@ static const char usage[] =
 	"  --tier TIER   the variant --to sends (default: the highest tier)\n"
 	"  --limit N     hand over at most N messages in this run; the rest stay\n"
 	"                pending for the next run (exit 75)\n"
+	"\n"
+	"With [archive] dir set, the web archive is brought up to date after\n"
+	"the deliveries (see `nkdigest archive`).\n"
 	"\n"
 	"Exit status: 0 all delivered (or nothing new), 75 some deferred or left\n"
 	"pending, 69 source or SMTP server unavailable, 65 bad feed or list,\n"
@@ -115,7 +119,8 @@ static int dry_run(struct send_ctx *x, struct nk_err *e)
 	size_t nopen = 0;
 	int rc = state_open_editions(x->st, &open, &nopen, e);
 	if (!rc && nopen)
-		log_info("%zu unfinished edition(s) would be resumed first", nopen);
+		log_info("%zu unfinished %s would be resumed first", nopen,
+		         cli_plural((long)nopen, "edition", "editions"));
 	if (!rc)
 		rc = next_rendered(x, &ed, e);
 	if (!rc && ed.articles.n == 0)
@@ -144,7 +149,9 @@ static int dry_run(struct send_ctx *x, struct nk_err *e)
 		would++;
 	}
 	if (!rc && ed.articles.n > 0)
-		log_info("dry run: %zu articles, %ld messages, nothing sent", ed.articles.n, would);
+		log_info("dry run: %zu %s, %ld %s, nothing sent", ed.articles.n,
+		         cli_plural((long)ed.articles.n, "article", "articles"), would,
+		         cli_plural(would, "message", "messages"));
 	subscribers_free(&subs);
 	free(open);
 	edition_free(&ed);
@@ -230,8 +237,9 @@ static int send_all(struct send_ctx *x, long limit, struct nk_err *e)
 	if (!rc)
 		rc = edition_record(&ed, x->st, &subs, e);
 	if (!rc) {
-		log_info("edition %lld: %zu articles for %zu subscribers", (long long)ed.id,
-		         ed.articles.n, subs.n);
+		log_info("edition %lld: %zu %s for %zu %s", (long long)ed.id, ed.articles.n,
+		         cli_plural((long)ed.articles.n, "article", "articles"), subs.n,
+		         cli_plural((long)subs.n, "subscriber", "subscribers"));
 		rc = deliver_one(x, &ed, &o, &worst, e);
 	}
 done:
@@ -285,6 +293,17 @@ int cmd_send(int argc, char **argv, struct cli *g)
 	if (!rc)
 		rc = dry ? dry_run(&x, &e) : to ? test_copy(&x, to, tier, &e)
 		         : send_all(&x, limit, &e);
+	/* The mail is out (or deferred): the archive failing to update is
+	 * said, but does not make the send look failed. */
+	if ((rc == 0 || (rc == EX_TEMPFAIL && !e.code)) && !dry && !to && x.cfg.archive_dir) {
+		struct nk_err ae = {0};
+		struct archive_result res;
+		if (archive_write(&x.cfg, x.st, &x.t, NULL, x.cfg.archive_dir, &res, &ae))
+			log_warn("archive not updated: %s", ae.msg);
+		else
+			log_info("archive %s: %zu %s", x.cfg.archive_dir, res.pages,
+			         cli_plural((long)res.pages, "edition page", "edition pages"));
+	}
 	finish(&x);
 	if (rc == EX_TEMPFAIL && !e.code) {
 		log_info("some deliveries are deferred or pending: run send again later");

@@ -5,6 +5,7 @@
 #include "wrap.h"
 #include "xalloc.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -842,6 +843,17 @@ static void lint_range(struct lint *l, size_t from, size_t to)
 			break;
 		}
 	}
+}
+
+bool tmpl_uses(const struct tmpl *t, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; i < t->n; i++) {
+		const char *v = t->nodes[i].name;
+		if (v && !strncmp(v, name, n) && (v[n] == '\0' || v[n] == '.'))
+			return true;
+	}
+	return false;
 }
 
 int tmpl_lint(const struct tmpl *t, const cJSON *schema, const char *const *slots,

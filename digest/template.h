@@ -18,6 +18,7 @@
 #ifndef NK_TEMPLATE_H
 #define NK_TEMPLATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <cjson/cJSON.h>
 
@@ -62,6 +63,10 @@ void tmpl_free(struct tmpl *t);
  * called for each name schema does not know, with the file and line, what
  * is wrong ("unknown variable", "unknown section", "per-recipient value
  * used as a section") and the name. Returns how many were found. */
+/* True when t (a partial included) names name or something below it
+ * (name.x) in any tag. */
+bool tmpl_uses(const struct tmpl *t, const char *name);
+
 typedef void (*tmpl_report_fn)(void *ud, const char *file, int line, const char *what,
                                const char *name);
 int tmpl_lint(const struct tmpl *t, const cJSON *schema, const char *const *slots,
