@@ -1,4 +1,5 @@
 /* cmd_check.c — `nkdigest check`: is everything in place for `send`? */
+#include "archive.h"
 #include "cli.h"
 #include "edition.h"
 #include "feed.h"
@@ -19,6 +20,8 @@ static const char usage[] =
 	"Checks the config, the templates, the secrets, the subscriber list and\n"
 	"the state file; then fetches every source and connects to the SMTP\n"
 	"server (greeting, TLS, login) without sending. Changes nothing.\n"
+	"Templates are checked strictly: a variable or section the data never\n"
+	"has (a typo that would print nothing) fails, naming file and line.\n"
 	"\n"
 	"  --offline   skip the network checks\n";
 
@@ -37,6 +40,16 @@ static void line(struct tally *t, int rc, const char *what, const struct nk_err 
 	}
 }
 
+/* Strict mode: each name no data ever has is a line of its own. */
+static void report_name(void *ud, const char *file, int line, const char *what,
+                        const char *name)
+{
+	struct tally *t = ud;
+	printf("FAIL  template %s:%d: %s '%s'\n", file, line, what, name);
+	if (!t->first)
+		t->first = EX_CONFIG;
+}
+
 static void check_templates(const struct config *cfg, struct tally *t)
 {
 	struct templates tp;
@@ -48,7 +61,16 @@ static void check_templates(const struct config *cfg, struct tally *t)
 	if (!rc)
 		rc = edition_render(&empty, cfg, &tp, &e);
 	edition_free(&empty);
+	int unknown = 0;
+	if (!rc) {
+		cJSON *schema = archive_schema();
+		unknown = templates_lint(&tp, report_name, t) +
+		          tmpl_lint(tp.index, schema, NULL, report_name, t);
+		cJSON_Delete(schema);
+	}
 	templates_free(&tp);
+	if (unknown)
+		return;   /* each said already which */
 	line(t, rc, cfg->templates ? cfg->templates : "templates (built-in)", &e);
 }
 
@@ -100,8 +122,8 @@ static void check_sources(const struct config *cfg, struct tally *t)
 		if (!rc)
 			rc = feed_parse(buf_str(&doc), doc.len, src, src->url, &l, &e);
 		char what[600];
-		snprintf(what, sizeof what, "source %s (%s): %zu usable items", src->name,
-		         src->url, l.n);
+		snprintf(what, sizeof what, "source %s (%s): %zu usable %s", src->name,
+		         src->url, l.n, cli_plural((long)l.n, "item", "items"));
 		line(t, rc, rc ? src->name : what, &e);
 		article_list_free(&l);
 		buf_free(&doc);
