@@ -3,6 +3,7 @@
 #include "render.h"
 #include "buf.h"
 #include "datetime.h"
+#include "mime.h"
 #include "utf8.h"
 #include "wrap.h"
 #include "xalloc.h"
@@ -29,7 +30,7 @@ extern const struct builtin_template builtin_templates[];
 
 #define TEMPLATE_MAX_BYTES (1024 * 1024)
 /* Room kept in the HTML budget for each per-recipient value: a name of up
- * to 256 bytes, HTML-escaped, or an unsubscribe link. */
+ * to 256 bytes, HTML-escaped and encoded, or an unsubscribe link. */
 #define SLOT_RESERVE 512
 /* The inbox preview shows about 90–140 characters after the subject. */
 #define PREHEADER_MAX 140
@@ -656,9 +657,15 @@ static struct skel *render_subject(const struct render_settings *rs, const struc
 	return s;
 }
 
+/* The HTML part's size as it travels, quoted-printable or base64 (what
+ * Gmail's clipping counts), with room for the per-recipient values. */
 static size_t html_size(const struct skel *s)
 {
-	return skel_len(s) + skel_nslots(s) * SLOT_RESERVE;
+	struct buf b = {0};
+	skel_fill(s, NULL, &b);
+	size_t n = mime_part_size(buf_str(&b), b.len);
+	buf_free(&b);
+	return n + skel_nslots(s) * SLOT_RESERVE;
 }
 
 /* The HTML part within the budget: all articles when they fit, else the

@@ -61,7 +61,7 @@ struct render_settings {
 	const char *preheader;        /* NULL: the headlines after the lead */
 	const char *lead_tag;         /* articles with this tag lead the digest */
 	const char *site_url;
-	size_t html_budget;           /* bytes; 0 = no limit */
+	size_t html_budget;           /* bytes of the encoded HTML part; 0 = no limit */
 	const char *organisation;
 	const char *postal_address;
 	const char *reason;
@@ -79,9 +79,10 @@ struct variant {
 
 /* Renders edition id (created at `created`) for tier (an index into
  * rs->tiers). g is borrowed. A variant can be empty when every article is
- * above the tier and teasers are hidden. When the HTML would be larger
- * than rs->html_budget (with room for the per-recipient values), it shows
- * as many articles as fit and says how many more there are. Errors:
+ * above the tier and teasers are hidden. When the HTML part would be
+ * larger than rs->html_budget as it travels (transfer-encoded, see
+ * mime_part_size, with room for the per-recipient values), it shows as
+ * many articles as fit and says how many more there are. Errors:
  * EX_CONFIG when a template uses a per-recipient value as a section (see
  * template.h). */
 int render_variant(const struct render_settings *rs, const struct templates *t,

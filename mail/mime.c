@@ -317,6 +317,15 @@ static void encode_part(const char *s, size_t n, struct encoded *enc)
 	}
 }
 
+size_t mime_part_size(const char *body, size_t n)
+{
+	struct encoded enc;
+	encode_part(body, n, &enc);
+	size_t size = enc.body.len;
+	buf_free(&enc.body);
+	return size;
+}
+
 /* "name <addr>", or the bare address when there is no name. */
 static char *mailbox(const char *name, const char *addr)
 {

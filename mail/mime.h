@@ -41,4 +41,9 @@ struct mime_msg {
  * result would break the wire format anyway (a bug of ours). */
 int mime_build(const struct mime_msg *m, struct buf *out, struct nk_err *e);
 
+/* The bytes body[0..n) takes as a part of mime_build()'s message, encoded
+ * as it would be (line ends included, the part's own header not): what a
+ * mail client that clips long messages counts. */
+size_t mime_part_size(const char *body, size_t n);
+
 #endif
