@@ -70,7 +70,7 @@ TEMPLATES = templates/subject.txt templates/digest.txt templates/digest.html \
 # One unit test program per module it tests.
 UNIT = test_utf8 test_html_text test_wrap test_datetime test_config \
        test_address test_rfc2047 test_mime test_smtp_classify test_template \
-       test_feed test_select test_group test_subscribers test_state
+       test_feed test_select test_group test_subscribers test_state test_render
 UNIT_BINS = $(UNIT:%=$(OUT)/tests/%)
 
 .PHONY: all demo test check check-layers unit-bins bench install clean deps deps-test
