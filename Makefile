@@ -5,6 +5,8 @@
 #   make test          install missing test packages, run every test twice:
 #                      a normal build and an AddressSanitizer + UBSan build
 #   make bench         send-rate and memory measurements against smtp-sink
+#   make preview       render the sample's variants and screenshot them (600 and
+#                      375 px, light and dark) with headless Chromium, in preview/
 #   make check-layers  check that includes point down the layers (make test runs it)
 #   make install PREFIX=/usr/local
 #
@@ -73,7 +75,8 @@ UNIT = test_utf8 test_html_text test_wrap test_datetime test_config \
        test_feed test_select test_group test_subscribers test_state test_render
 UNIT_BINS = $(UNIT:%=$(OUT)/tests/%)
 
-.PHONY: all demo test check check-layers unit-bins bench install clean deps deps-test
+.PHONY: all demo test check check-layers unit-bins bench preview install clean deps \
+        deps-test deps-preview
 all: nkdigest
 
 nkdigest: $(OUT)/nkdigest
@@ -118,6 +121,8 @@ deps:
 	@scripts/install-deps build
 deps-test:
 	@scripts/install-deps test
+deps-preview:
+	@scripts/install-deps preview
 
 # Quiet build (warnings still show), so the digest is what you see.
 demo: deps
@@ -139,11 +144,17 @@ bench: deps-test
 	@$(MAKE) --no-print-directory nkdigest
 	tests/bench/run
 
+# What the templates look like, for template authors: preview/<tier>.html,
+# .txt, .eml, archive/, and a PNG of each page. Look at the PNGs.
+preview: deps-preview
+	@$(MAKE) --no-print-directory -s nkdigest
+	scripts/preview preview
+
 install: nkdigest
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 755 nkdigest $(DESTDIR)$(BINDIR)/nkdigest
 
 clean:
-	rm -rf build nkdigest
+	rm -rf build nkdigest preview
 
 -include $(shell find build -name '*.d' 2>/dev/null)
