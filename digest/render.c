@@ -482,7 +482,7 @@ cJSON *render_data(const struct render_settings *rs, const struct grouping *g,
 	add_count(root, "count", l.total);
 	add_count(root, "readable", l.readable);
 	add_count(root, "teasers", l.teasers);
-	cJSON_AddNumberToObject(root, "others", l.total ? (double)(l.total - 1) : 0);
+	cJSON_AddNumberToObject(root, "others", (double)(l.total - (l.lead ? 1 : 0)));
 
 	if (l.lead && take(&b))
 		cJSON_AddItemToObject(root, "lead", article_json(rs, l.lead, l.lead_tier, false,

@@ -183,6 +183,20 @@ static void free_tier_gets_teasers_in_a_locked_block_with_upgrade_links(void **s
 				assert_true(cJSON_IsFalse(cJSON_GetObjectItem(art, "premium")));
 	cJSON_Delete(d);
 
+	/* Nothing the free tier can read: no lead, and "others" counts every
+	 * teaser. */
+	struct grouping pro_only = {0};
+	struct article_list pl = {0};
+	t_add_article(&pl, "p1", "2022-05-20T18:40:00+09:00", "pro");
+	t_add_article(&pl, "p2", "2022-05-20T14:30:00+09:00", "pro");
+	group_articles(&pl, &tiers, &pro_only);
+	cJSON *po = render_data(&f.rs, &pro_only, 7, 0, 0, false, SIZE_MAX, NULL);
+	assert_null(cJSON_GetObjectItem(po, "lead"));
+	assert_int_equal(cJSON_GetObjectItem(po, "others")->valueint, 2);
+	cJSON_Delete(po);
+	group_free(&pro_only);
+	article_list_free(&pl);
+
 	f.rs.hide_teasers = true;
 	d = render_data(&f.rs, &f.g, 7, 0, 0, false, SIZE_MAX, NULL);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(d, "locked")), 0);
