@@ -5,6 +5,8 @@
 #   make test          install missing test packages, run every test twice:
 #                      a normal build and an AddressSanitizer + UBSan build
 #   make bench         send-rate and memory measurements against smtp-sink
+#   make preview       render the sample's variants and screenshot them (600 and
+#                      375 px, light and dark) with headless Chromium, in preview/
 #   make check-layers  check that includes point down the layers (make test runs it)
 #   make install PREFIX=/usr/local [DESTDIR=...]   binary, man pages, templates,
 #                      examples, systemd units; `make uninstall` removes them
@@ -58,8 +60,8 @@ UTIL    = xalloc buf err log ini datetime utf8 html_text wrap
 MAIL    = base64 address rfc2047 mime unsubscribe smtp
 PROGRAM = config subscribers article fetch feed feed_jsonfeed feed_wordpress \
           collect select group template render edition personalise deliver state \
-          shard
-CMDS    = cli cmd_render cmd_send cmd_fetch cmd_check cmd_status
+          shard archive
+CMDS    = cli cmd_render cmd_send cmd_fetch cmd_check cmd_status cmd_archive
 
 # Each layer is compiled with only its own and lower include paths, so an
 # include that points up the layers does not compile. scripts/check-layers
@@ -71,16 +73,20 @@ INC_digest = -Idigest -Imail -Iutil
 LIB_OBJS = $(UTIL:%=$(OUT)/util/%.o) $(MAIL:%=$(OUT)/mail/%.o) \
            $(PROGRAM:%=$(OUT)/digest/%.o) $(OUT)/templates_builtin.o
 BIN_OBJS = $(OUT)/digest/main.o $(CMDS:%=$(OUT)/digest/%.o)
-TEMPLATES = templates/subject.txt templates/digest.txt templates/digest.html
+TEMPLATES = templates/subject.txt templates/digest.txt templates/digest.html \
+            templates/archive.html templates/article.txt templates/footer.txt \
+            templates/article.html templates/footer.html templates/style.html \
+            templates/button.html
 
 # One unit test program per module it tests.
 UNIT = test_utf8 test_html_text test_wrap test_datetime test_config \
        test_address test_rfc2047 test_mime test_smtp_classify test_template \
-       test_feed test_select test_group test_subscribers test_state test_shard
+       test_feed test_select test_group test_subscribers test_state test_shard \
+       test_render
 UNIT_BINS = $(UNIT:%=$(OUT)/tests/%)
 
-.PHONY: all demo test check check-layers unit-bins bench install uninstall deb \
-        clean deps deps-test deps-package
+.PHONY: all demo test check check-layers unit-bins bench preview install uninstall deb \
+        clean deps deps-test deps-package deps-preview
 all: nkdigest
 
 nkdigest: $(OUT)/nkdigest
@@ -127,6 +133,8 @@ deps-test:
 	@scripts/install-deps test
 deps-package:
 	@scripts/install-deps package
+deps-preview:
+	@scripts/install-deps preview
 
 # Quiet build (warnings still show), so the digest is what you see.
 demo: deps
@@ -148,6 +156,12 @@ bench: deps-test
 	@$(MAKE) --no-print-directory nkdigest
 	tests/bench/run
 
+# What the templates look like, for template authors: preview/<tier>.html,
+# .txt, .eml, archive/, and a PNG of each page. Look at the PNGs.
+preview: deps-preview
+	@$(MAKE) --no-print-directory -s nkdigest
+	scripts/preview preview
+
 # ---- install ----
 # What `make install` puts where; `make uninstall` removes exactly these
 # files, and the directories that are nkdigest's own once they are empty.
@@ -156,6 +170,7 @@ EXAMPLES  = config/example.conf:nkdigest.conf config/subscribers.example.csv:sub
             config/cron.example:cron.example
 UNITS     = nkdigest.service nkdigest.timer nkdigest@.service nkdigest@.timer \
             nkdigest-serve.service
+
 install: nkdigest
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(DATADIR)/nkdigest/templates $(DESTDIR)$(DOCDIR)/examples \
@@ -201,6 +216,6 @@ deb: deps-package
 	@ls build/deb/*.deb
 
 clean:
-	rm -rf build nkdigest
+	rm -rf build nkdigest preview
 
 -include $(shell find build -name '*.d' 2>/dev/null)

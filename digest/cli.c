@@ -10,6 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
+const char *cli_plural(long n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
 int cli_fail(const struct nk_err *e)
 {
 	log_error("%s", e->msg);

@@ -19,6 +19,10 @@ int cmd_send(int argc, char **argv, struct cli *g);
 int cmd_fetch(int argc, char **argv, struct cli *g);
 int cmd_check(int argc, char **argv, struct cli *g);
 int cmd_status(int argc, char **argv, struct cli *g);
+int cmd_archive(int argc, char **argv, struct cli *g);
+
+/* one when n is 1, else many: "1 article", "2 articles". */
+const char *cli_plural(long n, const char *one, const char *many);
 
 /* Logs e as an error line ("nkdigest: error: message") and returns its code. */
 int cli_fail(const struct nk_err *e);

@@ -1,4 +1,5 @@
 /* cmd_check.c — `nkdigest check`: is everything in place for `send`? */
+#include "archive.h"
 #include "cli.h"
 #include "datetime.h"
 #include "edition.h"
@@ -27,6 +28,8 @@ static const char usage[] =
 	"file; then fetches every source and connects to the SMTP server\n"
 	"(greeting, TLS, login) without sending. Changes nothing. Exits with the\n"
 	"code of the first failure, 0 when send would find nothing wrong.\n"
+	"Templates are checked strictly: a variable or section the data never\n"
+	"has (a typo that would print nothing) fails, naming file and line.\n"
 	"\n"
 	"  --offline   skip the network checks (the rules send applies to the SMTP\n"
 	"              settings are still checked)\n";
@@ -50,6 +53,16 @@ static void line(struct tally *t, int rc, const char *what, const struct nk_err 
 	}
 }
 
+/* Strict mode: each name no data ever has is a line of its own. */
+static void report_name(void *ud, const char *file, int line, const char *what,
+                        const char *name)
+{
+	struct tally *t = ud;
+	printf("FAIL  template %s:%d: %s '%s'\n", file, line, what, name);
+	if (!t->first)
+		t->first = EX_CONFIG;
+}
+
 static void check_templates(const struct config *cfg, struct tally *t)
 {
 	struct templates tp;
@@ -60,16 +73,24 @@ static void check_templates(const struct config *cfg, struct tally *t)
 	struct edition empty = { .id = 1 };
 	if (!rc)
 		rc = edition_render(&empty, cfg, &tp, &e);
-	line(t, rc, cfg->templates ? cfg->templates : "templates (built-in)", &e);
+	int unknown = 0;
+	if (!rc) {
+		cJSON *schema = archive_schema();
+		unknown = templates_lint(&tp, report_name, t) +
+		          tmpl_lint(tp.index, schema, NULL, report_name, t);
+		cJSON_Delete(schema);
+	}
+	templates_free(&tp);
+	if (!unknown)   /* else each said already which */
+		line(t, rc, cfg->templates ? cfg->templates : "templates (built-in)", &e);
 	/* Then a message of every tier, as send builds them before the first
 	 * one goes out; the secret's value does not change what can fail. */
-	if (!rc) {
+	if (!rc && !unknown) {
 		rc = personalise_check(cfg, empty.variants, empty.nvariants, empty.id,
 		                       "any secret", &e);
 		line(t, rc, "messages (every tier, the longest address and name)", &e);
 	}
 	edition_free(&empty);
-	templates_free(&tp);
 }
 
 static void check_secrets(const struct config *cfg, struct tally *t)
@@ -169,8 +190,8 @@ static void check_sources(const struct config *cfg, struct tally *t)
 		if (!rc)
 			rc = feed_parse(buf_str(&doc), doc.len, src, src->url, &l, &e);
 		char what[600];
-		snprintf(what, sizeof what, "source %s (%s): %zu usable items", src->name,
-		         src->url, l.n);
+		snprintf(what, sizeof what, "source %s (%s): %zu usable %s", src->name,
+		         src->url, l.n, cli_plural((long)l.n, "item", "items"));
 		line(t, rc, rc ? src->name : what, &e);
 		article_list_free(&l);
 		buf_free(&doc);

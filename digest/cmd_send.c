@@ -1,6 +1,7 @@
 /* cmd_send.c — `nkdigest send`: finish what is unfinished, then deliver the
  * next edition to every subscriber. */
 #include "address.h"
+#include "archive.h"
 #include "buf.h"
 #include "cli.h"
 #include "deliver.h"
@@ -42,6 +43,9 @@ static const char usage[] =
 	"                start a new edition only when the last one is at least\n"
 	"                this old (e.g. 20h); a run before that only finishes\n"
 	"                unfinished editions, so a retry never mails twice a day\n"
+	"\n"
+	"With [archive] dir set, the web archive is brought up to date after\n"
+	"the deliveries (see `nkdigest archive`).\n"
 	"\n"
 	"Exit status: 0 all delivered (or nothing new), 75 some deferred or left\n"
 	"pending, 69 source or SMTP server unavailable or refusing the message,\n"
@@ -142,7 +146,8 @@ static int dry_run(struct send_ctx *x, struct nk_err *e)
 	size_t nopen = 0;
 	int rc = state_open_editions(x->st, &open, &nopen, e);
 	if (!rc && nopen)
-		log_info("%zu unfinished edition(s) would be resumed first", nopen);
+		log_info("%zu unfinished %s would be resumed first", nopen,
+		         cli_plural((long)nopen, "edition", "editions"));
 	if (!rc)
 		rc = next_rendered(x, &ed, e);
 	if (!rc && ed.articles.n == 0)
@@ -172,7 +177,9 @@ static int dry_run(struct send_ctx *x, struct nk_err *e)
 		would++;
 	}
 	if (!rc && ed.articles.n > 0)
-		log_info("dry run: %zu articles, %ld messages, nothing sent", ed.articles.n, would);
+		log_info("dry run: %zu %s, %ld %s, nothing sent", ed.articles.n,
+		         cli_plural((long)ed.articles.n, "article", "articles"), would,
+		         cli_plural(would, "message", "messages"));
 	subscribers_free(&subs);
 	free(open);
 	edition_free(&ed);
@@ -300,8 +307,9 @@ static int send_all(struct send_ctx *x, long limit, long min_interval, struct nk
 	if (!rc) {
 		char name[64];
 		shard_edition_name(ed.id, &x->shard, name, sizeof name);
-		log_info("edition %s: %zu articles for %zu subscribers", name,
-		         ed.articles.n, subs.n);
+		log_info("edition %s: %zu %s for %zu %s", name, ed.articles.n,
+		         cli_plural((long)ed.articles.n, "article", "articles"), subs.n,
+		         cli_plural((long)subs.n, "subscriber", "subscribers"));
 		rc = deliver_one(x, &ed, &o, &worst, e);
 	}
 done:
@@ -370,6 +378,17 @@ int cmd_send(int argc, char **argv, struct cli *g)
 	if (!rc)
 		rc = dry ? dry_run(&x, &e) : to ? test_copy(&x, to, tier, &e)
 		         : send_all(&x, limit, min_interval, &e);
+	/* The mail is out (or deferred): the archive failing to update is
+	 * said, but does not make the send look failed. */
+	if ((rc == 0 || (rc == EX_TEMPFAIL && !e.code)) && !dry && !to && x.cfg.archive_dir) {
+		struct nk_err ae = {0};
+		struct archive_result res;
+		if (archive_write(&x.cfg, x.st, &x.t, NULL, x.cfg.archive_dir, &res, &ae))
+			log_warn("archive not updated: %s", ae.msg);
+		else
+			log_info("archive %s: %zu %s", x.cfg.archive_dir, res.pages,
+			         cli_plural((long)res.pages, "edition page", "edition pages"));
+	}
 	finish(&x);
 	if (rc == EX_TEMPFAIL && !e.code) {
 		log_info("some deliveries are deferred or pending: run send again later");

@@ -163,6 +163,57 @@ static int check_url(const struct ini *ini, const struct ini_entry *en, const ch
 	return 0;
 }
 
+/* "90k" (KiB), "92160" (bytes) or "0" (no limit). */
+static int parse_size(const struct ini *ini, const struct ini_entry *en, size_t min,
+                      size_t *out, struct nk_err *e)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(en->value, &end, 10);
+	long mul = (*end == 'k' || *end == 'K') ? 1024 : 1;
+	if (errno || end == en->value || v < 0 || (*end && mul == 1) ||
+	    (*end && end[1]) || v > (64L << 20) / mul ||
+	    (v != 0 && (size_t)(v * mul) < min)) {
+		char what[96];
+		snprintf(what, sizeof what, "expected a size like 90k or %zu bytes or more, "
+		         "or 0 for no limit", min);
+		return bad(e, ini, en, what);
+	}
+	*out = (size_t)(v * mul);
+	return 0;
+}
+
+/* A language tag as HTML's lang takes it: "en", "ko", "en-GB", "zh-Hant". */
+static bool is_lang(const char *s)
+{
+	size_t n = 0;
+	while (isalpha((unsigned char)s[n]))
+		n++;
+	if (n < 2 || n > 3)
+		return false;
+	for (s += n; *s == '-';) {
+		size_t k = 0;
+		while (isalnum((unsigned char)s[1 + k]))
+			k++;
+		if (k < 1 || k > 8)
+			return false;
+		s += 1 + k;
+	}
+	return *s == '\0';
+}
+
+/* Query parameters to append to a URL: "utm_source=digest&utm_medium=email".
+ * Printable ASCII without what would end the URL or an HTML attribute. */
+static bool is_query(const char *s)
+{
+	if (!*s)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f || strchr("\"'<>#\\` ", *p))
+			return false;
+	return true;
+}
+
 /* A path in the config is relative to the config file's directory. */
 static char *resolve(const struct config *cfg, const char *path)
 {
@@ -288,12 +339,16 @@ static int unknown_key(const struct ini *ini, const struct ini_entry *en,
  * that each one is accepted). */
 static const char *const digest_keys[] = {
 	"title", "timezone", "max_age", "max_articles", "tiers", "pro_teasers",
-	"templates", "state", "text_width", "default_name", NULL,
+	"templates", "state", "text_width", "default_name", "lang", "subject_max",
+	"preheader", "lead_tag", "site_url", "html_budget", "greeting",
+	"greeting_anonymous", NULL,
 };
 static const char *const source_keys[] = {
 	"url", "format", "tier", "ca_file", "tls_verify", "timeout", "max_bytes", NULL,
 };
-static const char *const tier_keys[] = { "label", "upgrade_url", NULL };
+static const char *const tier_keys[] = {
+	"label", "upgrade_url", "campaign", "benefit", "button", NULL,
+};
 static const char *const smtp_keys[] = {
 	"url", "tls", "tls_verify", "ca_file", "user", "password_file",
 	"oauth2_token_file", "auth", "from", "envelope_from", "helo", "connections",
@@ -301,8 +356,13 @@ static const char *const smtp_keys[] = {
 };
 static const char *const subscribers_keys[] = { "file", NULL };
 static const char *const unsubscribe_keys[] = { "url", "mailto", "secret_file", NULL };
+static const char *const footer_keys[] = {
+	"organisation", "address", "reason", "preferences_url", NULL,
+};
+static const char *const archive_keys[] = { "dir", "url", "tier", "title", NULL };
 static const char *const sections[] = {
-	"digest", "source", "tier", "smtp", "subscribers", "unsubscribe", NULL,
+	"digest", "source", "tier", "smtp", "subscribers", "unsubscribe", "footer",
+	"archive", NULL,
 };
 
 /* ---- sections ---- */
@@ -319,6 +379,9 @@ static void free_tiers(struct config *cfg)
 		free(cfg->tiers.v[i].name);
 		free(cfg->tiers.v[i].label);
 		free(cfg->tiers.v[i].upgrade_url);
+		free(cfg->tiers.v[i].campaign);
+		free(cfg->tiers.v[i].benefit);
+		free(cfg->tiers.v[i].button);
 	}
 	free(cfg->tiers.v);
 	cfg->tiers.v = NULL;
@@ -389,7 +452,32 @@ static int digest_key(struct config *cfg, const struct ini *ini,
 		cfg->text_width = (int)l;
 	} else if (!strcmp(k, "default_name"))
 		set_str(&cfg->default_name, v);
-	else
+	else if (!strcmp(k, "lang")) {
+		if (!is_lang(v))
+			return bad(e, ini, en, "expected a language tag like en, ko or en-GB");
+		set_str(&cfg->lang, v);
+	} else if (!strcmp(k, "subject_max"))
+		return parse_int(ini, en, 20, 200, &cfg->subject_max, e);
+	else if (!strcmp(k, "preheader"))
+		set_str(&cfg->preheader, v);
+	else if (!strcmp(k, "lead_tag"))
+		set_str(&cfg->lead_tag, v);
+	else if (!strcmp(k, "site_url")) {
+		if (!is_url(v))
+			return bad(e, ini, en, "expected an http:// or https:// URL");
+		set_str(&cfg->site_url, v);
+	} else if (!strcmp(k, "html_budget"))
+		return parse_size(ini, en, 16 * 1024, &cfg->html_budget, e);
+	else if (!strcmp(k, "greeting") || !strcmp(k, "greeting_anonymous")) {
+		/* {{name}} only in the one that has a name to put there. */
+		bool named = !strcmp(k, "greeting");
+		const char *open = strstr(v, "{{"), *name = strstr(v, "{{name}}");
+		if (named && (!name || open != name || strstr(name + 8, "{{")))
+			return bad(e, ini, en, "expected text with {{name}} once, e.g. Hello {{name}},");
+		if (!named && open)
+			return bad(e, ini, en, "expected text without {{...}}, e.g. Hello,");
+		set_str(named ? &cfg->greeting : &cfg->greeting_anonymous, v);
+	} else
 		return unknown_key(ini, en, "[digest]", digest_keys, e);
 	return 0;
 }
@@ -533,7 +621,17 @@ static int tier_key(struct config *cfg, const struct ini *ini,
 		if (check_url(ini, en, "it would be mailed to every subscriber", e))
 			return e->code;
 		set_str(&t->upgrade_url, en->value);
-	} else {
+	} else if (!strcmp(en->key, "campaign")) {
+		const char *q = en->value + strspn(en->value, "?&");
+		if (!is_query(q))
+			return bad(e, ini, en, "expected query parameters like "
+			           "utm_source=digest&utm_medium=email");
+		set_str(&t->campaign, q);
+	} else if (!strcmp(en->key, "benefit"))
+		set_str(&t->benefit, en->value);
+	else if (!strcmp(en->key, "button"))
+		set_str(&t->button, en->value);
+	else {
 		char where[300];
 		snprintf(where, sizeof where, "[tier \"%s\"]", en->name);
 		return unknown_key(ini, en, where, tier_keys, e);
@@ -653,6 +751,49 @@ static int unsubscribe_key(struct config *cfg, const struct ini *ini,
 	return 0;
 }
 
+static int footer_key(struct config *cfg, const struct ini *ini,
+                      const struct ini_entry *en, struct nk_err *e)
+{
+	const char *k = en->key, *v = en->value;
+	if (!strcmp(k, "organisation") || !strcmp(k, "organization"))
+		set_str(&cfg->organisation, v);
+	else if (!strcmp(k, "address"))
+		set_str(&cfg->postal_address, v);
+	else if (!strcmp(k, "reason"))
+		set_str(&cfg->reason, v);
+	else if (!strcmp(k, "preferences_url")) {
+		if (!is_url(v))
+			return bad(e, ini, en, "expected an http:// or https:// URL");
+		set_str(&cfg->preferences_url, v);
+	} else
+		return unknown_key(ini, en, "[footer]", footer_keys, e);
+	return 0;
+}
+
+static int archive_key(struct config *cfg, const struct ini *ini,
+                       const struct ini_entry *en, struct nk_err *e)
+{
+	const char *k = en->key, *v = en->value;
+	if (!strcmp(k, "dir")) {
+		if (!*v)
+			return bad(e, ini, en, "expected a directory");
+		set_path(cfg, &cfg->archive_dir, v);
+	} else if (!strcmp(k, "url")) {
+		if (!is_url(v) || strpbrk(v, "?#\"<> "))
+			return bad(e, ini, en, "expected an http:// or https:// URL without ? or #");
+		free(cfg->archive_url);
+		/* Page names are appended to it. */
+		size_t n = strlen(v);
+		cfg->archive_url = n && v[n - 1] == '/' ? xstrdup(v) : xasprintf("%s/", v);
+	} else if (!strcmp(k, "tier"))
+		set_str(&cfg->archive_tier, v);
+	else if (!strcmp(k, "title"))
+		set_str(&cfg->archive_title, v);
+	else
+		return unknown_key(ini, en, "[archive]", archive_keys, e);
+	return 0;
+}
+
 /* ---- loading ---- */
 
 static void defaults(struct config *cfg)
@@ -663,7 +804,10 @@ static void defaults(struct config *cfg)
 	cfg->max_articles = 60;
 	cfg->teasers = TEASERS_SHOW;
 	cfg->text_width = 72;
-	cfg->default_name = xstrdup("reader");
+	cfg->default_name = xstrdup("");
+	cfg->lang = xstrdup("en");
+	cfg->subject_max = 60;
+	cfg->html_budget = 90 * 1024;
 	cfg->tls = SMTP_TLS_REQUIRED;
 	cfg->tls_verify = true;
 	cfg->connections = 4;
@@ -720,6 +864,12 @@ static void check_whole(struct config *cfg, struct config_errors *errs)
 				keep(errs, &e);
 			}
 	}
+	if (cfg->archive_tier && tier_index(&cfg->tiers, cfg->archive_tier) < 0) {
+		nk_fail(&e, EX_CONFIG, "%s: [archive] tier '%s' is not listed in [digest] tiers",
+		        cfg->path, cfg->archive_tier);
+		keep(errs, &e);
+	} else if (!cfg->archive_tier)
+		cfg->archive_tier = xstrdup(cfg->tiers.v[cfg->tiers.n - 1].name);
 	if (!cfg->state)
 		cfg->state = resolve(cfg, "nkdigest-state.db");
 	if (cfg->from_addr && !cfg->envelope_from)
@@ -731,7 +881,8 @@ const char *const *config_known_keys(const char *section)
 	static const struct { const char *name; const char *const *keys; } all[] = {
 		{ "digest", digest_keys }, { "source", source_keys }, { "tier", tier_keys },
 		{ "smtp", smtp_keys }, { "subscribers", subscribers_keys },
-		{ "unsubscribe", unsubscribe_keys }, { NULL, sections },
+		{ "unsubscribe", unsubscribe_keys }, { "footer", footer_keys },
+		{ "archive", archive_keys }, { NULL, sections },
 	};
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		if (section ? all[i].name && !strcmp(section, all[i].name) : !all[i].name)
@@ -752,7 +903,8 @@ static int entry(struct config *cfg, const struct ini *ini, const struct ini_ent
 {
 	const char *s = en->section;
 	if ((!strcmp(s, "digest") || !strcmp(s, "smtp") || !strcmp(s, "subscribers") ||
-	     !strcmp(s, "unsubscribe")) && en->name)
+	     !strcmp(s, "unsubscribe") || !strcmp(s, "footer") || !strcmp(s, "archive")) &&
+	    en->name)
 		return nk_fail(e, EX_CONFIG, "%s:%d: [%s] takes no name", ini->path, en->line, s);
 	if (!strcmp(s, "digest"))
 		return strcmp(en->key, "tiers") ? digest_key(cfg, ini, en, e) : 0;
@@ -766,6 +918,10 @@ static int entry(struct config *cfg, const struct ini *ini, const struct ini_ent
 		return subscribers_key(cfg, ini, en, e);
 	if (!strcmp(s, "unsubscribe"))
 		return unsubscribe_key(cfg, ini, en, e);
+	if (!strcmp(s, "footer"))
+		return footer_key(cfg, ini, en, e);
+	if (!strcmp(s, "archive"))
+		return archive_key(cfg, ini, en, e);
 	if (!*s)
 		return nk_fail(e, EX_CONFIG, "%s:%d: key '%s' outside any [section]", ini->path,
 		               en->line, en->key);
@@ -983,6 +1139,12 @@ void config_free(struct config *cfg)
 	free(cfg->templates);
 	free(cfg->state);
 	free(cfg->default_name);
+	free(cfg->lang);
+	free(cfg->preheader);
+	free(cfg->lead_tag);
+	free(cfg->site_url);
+	free(cfg->greeting);
+	free(cfg->greeting_anonymous);
 	for (size_t i = 0; i < cfg->nsources; i++) {
 		struct source_conf *s = &cfg->sources[i];
 		free(s->name);
@@ -1009,5 +1171,13 @@ void config_free(struct config *cfg)
 	free(cfg->unsub_url);
 	free(cfg->unsub_mailto);
 	free(cfg->unsub_secret_file);
+	free(cfg->organisation);
+	free(cfg->postal_address);
+	free(cfg->reason);
+	free(cfg->preferences_url);
+	free(cfg->archive_dir);
+	free(cfg->archive_url);
+	free(cfg->archive_tier);
+	free(cfg->archive_title);
 	memset(cfg, 0, sizeof *cfg);
 }

@@ -53,7 +53,15 @@ struct config {
 	char *templates;         /* directory overriding built-in templates, or NULL */
 	char *state;             /* SQLite file */
 	int text_width;          /* plain-text wrap column */
-	char *default_name;      /* greeting name for subscribers without one */
+	char *default_name;      /* greeting name for subscribers without one ("") */
+	char *lang;              /* BCP 47 tag of the digest's language: "en", "ko" */
+	int subject_max;         /* subject length in characters, "…" included */
+	char *preheader;         /* the inbox preview line; NULL: the next headlines */
+	char *lead_tag;          /* a feed tag that marks the lead story; may be NULL */
+	char *site_url;          /* the site's home page; may be NULL */
+	size_t html_budget;      /* bytes of HTML part at most; 0 = no limit */
+	char *greeting;          /* "Hello {{name}},"; NULL: the language's */
+	char *greeting_anonymous;/* for subscribers without a name: "Hello," */
 
 	struct source_conf *sources;
 	size_t nsources;
@@ -86,6 +94,18 @@ struct config {
 	char *unsub_url;         /* may contain {{token}} and {{email}} */
 	char *unsub_mailto;
 	char *unsub_secret_file;
+
+	/* [footer]: what the law and the reader expect under every digest */
+	char *organisation;      /* who sends it */
+	char *postal_address;    /* CAN-SPAM: a valid physical postal address */
+	char *reason;            /* why the reader gets it; NULL: the template's */
+	char *preferences_url;   /* may contain {{token}} and {{email}} */
+
+	/* [archive]: the web pages of past editions */
+	char *archive_dir;       /* written after every send when set */
+	char *archive_url;       /* where archive_dir is served, ending in '/' */
+	char *archive_tier;      /* the tier the pages show (default: the highest) */
+	char *archive_title;     /* the index page's title; NULL: "<title>: archive" */
 };
 
 /* Picks the config file: explicit (from -c) if not NULL, else

@@ -86,8 +86,9 @@ static int defer(struct run *r, struct delivery *d, const struct smtp_result *re
                  time_t now, struct nk_err *e)
 {
 	if (d->first_try && now - d->first_try > r->cfg->retry_for) {
-		log_warn("%s: giving up after %ld hours of temporary failures: %s",
-		         d->email, r->cfg->retry_for / 3600, res->reply);
+		long hours = r->cfg->retry_for / 3600;
+		log_warn("%s: giving up after %ld hour%s of temporary failures: %s",
+		         d->email, hours, hours == 1 ? "" : "s", res->reply);
 		return record(r, d, DELIVERY_FAILED, false, res->code, res->reply, e);
 	}
 	log_warn("%s: deferred: %s", d->email, res->reply);
@@ -124,8 +125,8 @@ static int settle(struct run *r, struct job *j, const struct smtp_result *res,
 		if (!rc && res->hard)
 			rc = state_bounces(r->st, d->email, &bounces, e);
 		if (!rc && res->hard && bounces >= r->cfg->bounce_limit) {
-			log_info("%s: suppressed after %d hard bounces", d->email,
-			         r->cfg->bounce_limit);
+			log_info("%s: suppressed after %d hard bounce%s", d->email,
+			         r->cfg->bounce_limit, r->cfg->bounce_limit == 1 ? "" : "s");
 			rc = state_suppress(r->st, d->email, "hard bounces", now, e);
 		}
 		break;

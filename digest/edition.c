@@ -41,15 +41,32 @@ int edition_record(struct edition *ed, struct state *st,
 	return state_edition_create(st, &ed->articles, subs, ed->created, &ed->id, e);
 }
 
-int edition_render(struct edition *ed, const struct config *cfg,
-                   const struct templates *t, struct nk_err *e)
+void edition_settings(const struct config *cfg, struct render_settings *rs)
 {
-	struct render_settings rs = {
+	*rs = (struct render_settings){
 		.title = cfg->title,
 		.tiers = &cfg->tiers,
 		.hide_teasers = cfg->teasers == TEASERS_HIDE,
 		.text_width = cfg->text_width,
+		.lang = cfg->lang,
+		.subject_max = cfg->subject_max,
+		.preheader = cfg->preheader,
+		.lead_tag = cfg->lead_tag,
+		.site_url = cfg->site_url,
+		.html_budget = cfg->html_budget,
+		.organisation = cfg->organisation,
+		.postal_address = cfg->postal_address,
+		.reason = cfg->reason,
+		.preferences = cfg->preferences_url != NULL,
+		.archive_url = cfg->archive_url,
 	};
+}
+
+int edition_render(struct edition *ed, const struct config *cfg,
+                   const struct templates *t, struct nk_err *e)
+{
+	struct render_settings rs;
+	edition_settings(cfg, &rs);
 	for (size_t i = 0; i < ed->nvariants; i++)
 		variant_free(&ed->variants[i]);
 	free(ed->variants);

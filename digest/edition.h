@@ -44,6 +44,9 @@ int edition_load(struct state *st, int64_t id, struct edition *out, struct nk_er
 int edition_record(struct edition *ed, struct state *st,
                    const struct subscriber_list *subs, struct nk_err *e);
 
+/* The render settings cfg gives (all borrowed from cfg). */
+void edition_settings(const struct config *cfg, struct render_settings *rs);
+
 /* Groups the articles and renders every tier's variant from t. Errors:
  * those of render_variant(). */
 int edition_render(struct edition *ed, const struct config *cfg,

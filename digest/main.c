@@ -22,6 +22,7 @@ static const char usage[] =
 	"  fetch    fetch the sources and list what the next edition would carry\n"
 	"  check    check the config, templates and subscriber list\n"
 	"  status   show the last editions and their deliveries\n"
+	"  archive  write the web archive: a page per edition, an index, a feed\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE  config file (default: $NKDIGEST_CONFIG,\n"
@@ -51,6 +52,7 @@ static const struct {
 	{ "fetch", cmd_fetch },
 	{ "check", cmd_check },
 	{ "status", cmd_status },
+	{ "archive", cmd_archive },
 };
 
 /* Logs what is wrong, then the usage, and returns EX_USAGE. */

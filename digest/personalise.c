@@ -9,9 +9,11 @@
 #include <ctype.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define LONG_RUN "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 
@@ -34,11 +36,69 @@ static char *message_id(const struct config *cfg, int64_t edition,
 	                 address_domain(cfg->from_addr ? cfg->from_addr : "digest@localhost"));
 }
 
+/* Words after a comma that end a name rather than start a given name:
+ * "Smith, Jr." is not "Jr. Smith". */
+static bool name_suffix(const char *s)
+{
+	static const char *const suffixes[] = { "jr", "jr.", "sr", "sr.", "ii", "iii", "iv",
+		"phd", "ph.d.", "md", "m.d.", "esq", "esq.", NULL };
+	for (size_t i = 0; suffixes[i]; i++)
+		if (!strcasecmp(s, suffixes[i]))
+			return true;
+	return false;
+}
+
+/* The name as it is said: a list's "Doe, Jane" (family name, comma, given
+ * name) becomes "Jane Doe"; anything else stays as it is. Caller frees. */
+static char *natural_name(const char *name)
+{
+	const char *comma = strchr(name, ',');
+	if (!comma || strchr(comma + 1, ','))
+		return xstrdup(name);
+	const char *a = name, *b = comma, *c = comma + 1, *d = name + strlen(name);
+	while (a < b && isspace((unsigned char)*a))
+		a++;
+	while (b > a && isspace((unsigned char)b[-1]))
+		b--;
+	while (c < d && isspace((unsigned char)*c))
+		c++;
+	while (d > c && isspace((unsigned char)d[-1]))
+		d--;
+	char *given = xstrndup(c, (size_t)(d - c));
+	char *out = a == b || c == d || name_suffix(given)
+	          ? xstrdup(name)
+	          : xasprintf("%s %.*s", given, (int)(b - a), a);
+	free(given);
+	return out;
+}
+
+/* The greeting line for name ("" when there is none), in the config's
+ * words or the language's. Caller frees. */
+static char *greeting(const struct config *cfg, const char *name)
+{
+	bool ko = !strncasecmp(cfg->lang, "ko", 2) && (cfg->lang[2] == '\0' ||
+	                                               cfg->lang[2] == '-');
+	if (!*name)
+		return xstrdup(cfg->greeting_anonymous ? cfg->greeting_anonymous
+		               : ko ? "\xEC\x95\x88\xEB\x85\x95\xED\x95\x98\xEC\x84\xB8\xEC\x9A\x94."   /* 안녕하세요. */
+		               : "Hello,");
+	const char *words = cfg->greeting ? cfg->greeting
+	                  : ko ? "{{name}}\xEB\x8B\x98, \xEC\x95\x88\xEB\x85\x95\xED\x95\x98"
+	                         "\xEC\x84\xB8\xEC\x9A\x94."   /* {{name}}님, 안녕하세요. */
+	                  : "Hello {{name}},";
+	/* config.c made sure {{name}} is there, once. */
+	const char *hole = strstr(words, "{{name}}");
+	return xasprintf("%.*s%s%s", (int)(hole - words), words, name, hole + 8);
+}
+
 /* The slot values for r; the strings in *owned are the caller's to free. */
 struct slots {
 	const char *v[SLOT_COUNT];
 	char *unsub;
 	char *mailto;
+	char *prefs;
+	char *name;
+	char *greeting;
 };
 
 static void slots_fill(const struct config *cfg, const struct recipient *r,
@@ -48,17 +108,27 @@ static void slots_fill(const struct config *cfg, const struct recipient *r,
 	/* Templates that print the link get the mailto when there is no URL. */
 	s->mailto = !s->unsub && cfg->unsub_mailto
 	          ? xasprintf("mailto:%s?subject=unsubscribe", cfg->unsub_mailto) : NULL;
-	s->v[SLOT_NAME] = r->name && *r->name ? r->name : cfg->default_name;
+	/* The same {{token}} and {{email}} as the unsubscribe link. */
+	s->prefs = cfg->preferences_url ? unsubscribe_url(cfg->preferences_url, secret, r->email)
+	                                : NULL;
+	s->name = natural_name(r->name && *r->name ? r->name : cfg->default_name);
+	s->greeting = greeting(cfg, s->name);
+	s->v[SLOT_NAME] = s->name;
 	s->v[SLOT_EMAIL] = r->email;
+	s->v[SLOT_GREETING] = s->greeting;
 	/* Only previews get here without either: send refuses such a config. */
 	s->v[SLOT_UNSUBSCRIBE_URL] = s->unsub ? s->unsub : s->mailto ? s->mailto
 	                           : "(no [unsubscribe] url in the config)";
+	s->v[SLOT_PREFERENCES_URL] = s->prefs;
 }
 
 static void slots_free(struct slots *s)
 {
 	free(s->unsub);
 	free(s->mailto);
+	free(s->prefs);
+	free(s->name);
+	free(s->greeting);
 }
 
 void personalise_part(const struct config *cfg, const struct variant *v,

@@ -2,14 +2,19 @@
  * skeletons whose per-recipient slots are filled later (see template.h). */
 #include "template.h"
 #include "html_text.h"
+#include "wrap.h"
 #include "xalloc.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Deep enough for any real digest template, shallow enough that rendering
  * (which recurses once per nesting level) can never exhaust the stack. */
 #define MAX_DEPTH 64
+/* Partials inside partials: enough for any layout, and the end of a
+ * partial that includes itself. */
+#define MAX_PARTIAL_DEPTH 8
 
 enum node_kind {
 	N_TEXT,
@@ -21,8 +26,9 @@ enum node_kind {
 struct node {
 	enum node_kind kind;
 	int line;
+	int file;              /* index into tmpl.files: the file it came from */
 	int raw;               /* N_VAR: copy the value unescaped */
-	const char *text;      /* N_TEXT: points into tmpl.src */
+	const char *text;      /* N_TEXT: points into that file's text */
 	size_t len;
 	char *name;            /* owned; the full dotted name */
 	char *parts;           /* owned; name with each '.' made a NUL */
@@ -30,9 +36,17 @@ struct node {
 	size_t end;            /* sections: index just past the last child */
 };
 
-struct tmpl {
-	char *name;            /* owned; for messages */
+/* The template and each partial it includes, in the order read. */
+struct tmpl_file {
+	char *name;            /* owned; for messages ("digest.html") */
 	char *src;             /* owned copy of the text, N_TEXT nodes point in */
+};
+
+struct tmpl {
+	char *name;            /* owned; the template's own name */
+	struct tmpl_file *files;
+	size_t nfiles;
+	size_t files_cap;
 	enum tmpl_escape esc;
 	struct node *nodes;    /* a section's children follow it up to .end */
 	size_t n;
@@ -53,6 +67,8 @@ struct skel {
 	size_t nrefs;
 	size_t cap;
 	enum tmpl_escape esc;
+	int wrap_width;        /* > 0: lines with slots are wrapped when filled */
+	enum wrap_words wrap_words;
 };
 
 /* Copies s[0..n) into dst for quoting in a one-line message: control
@@ -113,14 +129,20 @@ static size_t count_lines(const char *s, size_t from, size_t to)
 	return n;
 }
 
-static struct node *add_node(struct tmpl *t, enum node_kind kind, int line)
+static struct node *add_node(struct tmpl *t, enum node_kind kind, int file, int line)
 {
 	t->nodes = xgrow(t->nodes, &t->cap, t->n + 1, sizeof *t->nodes);
 	struct node *nd = &t->nodes[t->n++];
 	memset(nd, 0, sizeof *nd);
 	nd->kind = kind;
+	nd->file = file;
 	nd->line = line;
 	return nd;
+}
+
+static const char *file_name(const struct tmpl *t, int file)
+{
+	return t->files[file].name;
 }
 
 /* Checks the name s[0..n) and stores it in nd. Returns 0, or -1 after
@@ -131,7 +153,7 @@ static int set_name(struct tmpl *t, struct node *nd, const char *s, size_t n,
 	char q[64];
 
 	if (n == 0) {
-		nk_fail(e, EX_CONFIG, "%s:%d: empty tag name in '%s'", t->name,
+		nk_fail(e, EX_CONFIG, "%s:%d: empty tag name in '%s'", file_name(t, nd->file),
 		        nd->line, snip(q, sizeof q, tag, taglen));
 		return -1;
 	}
@@ -145,7 +167,7 @@ static int set_name(struct tmpl *t, struct node *nd, const char *s, size_t n,
 			ok = 0;
 	}
 	if (!ok) {
-		nk_fail(e, EX_CONFIG, "%s:%d: invalid tag name '%s'", t->name,
+		nk_fail(e, EX_CONFIG, "%s:%d: invalid tag name '%s'", file_name(t, nd->file),
 		        nd->line, snip(q, sizeof q, s, n));
 		return -1;
 	}
@@ -163,10 +185,11 @@ static int set_name(struct tmpl *t, struct node *nd, const char *s, size_t n,
 	return 0;
 }
 
-/* The standalone-line rule: a section, close or comment tag alone on its
- * line (white space aside) takes the whole line with it, so templates can
- * put their logic on lines of their own without leaving blank lines behind.
- * Returns 1 with *ls the start of the line and *next just past its end. */
+/* The standalone-line rule: a section, close, comment or partial tag alone
+ * on its line (white space aside) takes the whole line with it, so
+ * templates can put their logic on lines of their own without leaving blank
+ * lines behind. Returns 1 with *ls the start of the line and *next just
+ * past its end. */
 static int standalone(const char *s, size_t open, size_t close,
                       size_t *ls, size_t *next)
 {
@@ -195,7 +218,7 @@ struct tag {
 	size_t open;    /* the first '{' */
 	size_t end;     /* just past the last '}' */
 	size_t cs, ce;  /* the name (or comment), white space trimmed */
-	char sigil;     /* '#', '^', '/', '!', '&', … or 0 for a variable */
+	char sigil;     /* '#', '^', '/', '!', '&', '>', … or 0 for a variable */
 	int triple;     /* {{{name}}} */
 	int line;
 };
@@ -239,15 +262,78 @@ struct compiler {
 	struct tmpl *t;
 	size_t open_at[MAX_DEPTH];   /* node index of each open section */
 	int depth;
+	int partial_depth;
+	tmpl_partial_fn load;        /* may be NULL: no partials */
+	void *ud;
 	struct nk_err *e;
 };
 
-/* Adds what the tag stands for to the template. Returns 0, or -1 after
- * filling c->e. */
-static int add_tag(struct compiler *c, const struct tag *tg)
+static int compile_file(struct compiler *c, int file);
+
+/* Partial names are file names without a folder: a template directory
+ * must not be able to read files outside itself. */
+static int partial_name_ok(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+			return 0;
+	return n > 0;
+}
+
+/* {{> name}}: the partial's nodes go where the tag is, as if its text
+ * stood there. */
+static int add_partial(struct compiler *c, int file, const struct tag *tg)
 {
 	struct tmpl *t = c->t;
-	const char *s = t->src, *name = s + tg->cs;
+	const char *s = t->files[file].src, *name = s + tg->cs;
+	size_t n = tg->ce - tg->cs;
+	char q[64];
+
+	if (!partial_name_ok(name, n)) {
+		nk_fail(c->e, EX_CONFIG, "%s:%d: a partial's name is letters, digits, '-' "
+		        "and '_': '%s'", file_name(t, file), tg->line,
+		        snip(q, sizeof q, s + tg->open, tg->end - tg->open));
+		return -1;
+	}
+	if (!c->load) {
+		nk_fail(c->e, EX_CONFIG, "%s:%d: partials are not available here: '%s'",
+		        file_name(t, file), tg->line,
+		        snip(q, sizeof q, s + tg->open, tg->end - tg->open));
+		return -1;
+	}
+	if (c->partial_depth == MAX_PARTIAL_DEPTH) {
+		nk_fail(c->e, EX_CONFIG, "%s:%d: partials nested more than %d deep (does "
+		        "one include itself?)", file_name(t, file), tg->line,
+		        MAX_PARTIAL_DEPTH);
+		return -1;
+	}
+	char *pname = xstrndup(name, n), *text = NULL, *origin = NULL;
+	struct nk_err le = {0};
+	int rc = c->load(pname, c->ud, &text, &origin, &le);
+	free(pname);
+	if (rc) {
+		nk_fail(c->e, le.code, "%s:%d: %s", file_name(t, file), tg->line, le.msg);
+		return -1;
+	}
+	t->files = xgrow(t->files, &t->files_cap, t->nfiles + 1, sizeof *t->files);
+	int pf = (int)t->nfiles++;
+	t->files[pf].name = origin;
+	t->files[pf].src = text;
+	c->partial_depth++;
+	rc = compile_file(c, pf);
+	c->partial_depth--;
+	return rc;
+}
+
+/* Adds what the tag stands for to the template. base is the section depth
+ * at which this file started: a file closes only what it opened. Returns 0,
+ * or -1 after filling c->e. */
+static int add_tag(struct compiler *c, int file, int base, const struct tag *tg)
+{
+	struct tmpl *t = c->t;
+	const char *s = t->files[file].src, *name = s + tg->cs;
+	const char *fname = file_name(t, file);
 	size_t n = tg->ce - tg->cs, taglen = tg->end - tg->open;
 	struct node *nd;
 	char q[64], q2[64];
@@ -256,29 +342,27 @@ static int add_tag(struct compiler *c, const struct tag *tg)
 	case '!':
 		return 0;
 	case '>':
-		nk_fail(c->e, EX_CONFIG, "%s:%d: partials are not supported: '%s'",
-		        t->name, tg->line, snip(q, sizeof q, s + tg->open, taglen));
-		return -1;
+		return add_partial(c, file, tg);
 	case '=':
 		nk_fail(c->e, EX_CONFIG,
 		        "%s:%d: changing delimiters is not supported: '%s'",
-		        t->name, tg->line, snip(q, sizeof q, s + tg->open, taglen));
+		        fname, tg->line, snip(q, sizeof q, s + tg->open, taglen));
 		return -1;
 	case '<':
 	case '$':
 		nk_fail(c->e, EX_CONFIG,
 		        "%s:%d: template inheritance is not supported: '%s'",
-		        t->name, tg->line, snip(q, sizeof q, s + tg->open, taglen));
+		        fname, tg->line, snip(q, sizeof q, s + tg->open, taglen));
 		return -1;
 	case '#':
 	case '^':
 		if (c->depth == MAX_DEPTH) {
 			nk_fail(c->e, EX_CONFIG,
 			        "%s:%d: sections nested more than %d deep",
-			        t->name, tg->line, MAX_DEPTH);
+			        fname, tg->line, MAX_DEPTH);
 			return -1;
 		}
-		nd = add_node(t, tg->sigil == '#' ? N_SECTION : N_INVERTED, tg->line);
+		nd = add_node(t, tg->sigil == '#' ? N_SECTION : N_INVERTED, file, tg->line);
 		if (set_name(t, nd, name, n, s + tg->open, taglen, c->e))
 			return -1;
 		c->open_at[c->depth++] = t->n - 1;
@@ -286,19 +370,19 @@ static int add_tag(struct compiler *c, const struct tag *tg)
 	case '/':
 		if (n == 0) {
 			nk_fail(c->e, EX_CONFIG, "%s:%d: empty tag name in '%s'",
-			        t->name, tg->line, snip(q, sizeof q, s + tg->open, taglen));
+			        fname, tg->line, snip(q, sizeof q, s + tg->open, taglen));
 			return -1;
 		}
-		if (c->depth == 0) {
+		if (c->depth == base) {
 			nk_fail(c->e, EX_CONFIG, "%s:%d: '%s' closes no open section",
-			        t->name, tg->line, snip(q, sizeof q, s + tg->open, taglen));
+			        fname, tg->line, snip(q, sizeof q, s + tg->open, taglen));
 			return -1;
 		}
 		nd = &t->nodes[c->open_at[c->depth - 1]];
 		if (strlen(nd->name) != n || memcmp(nd->name, name, n)) {
 			nk_fail(c->e, EX_CONFIG,
 			        "%s:%d: section '%s' opened on line %d is closed by '%s'",
-			        t->name, tg->line,
+			        fname, tg->line,
 			        snip(q, sizeof q, nd->name, strlen(nd->name)), nd->line,
 			        snip(q2, sizeof q2, name, n));
 			return -1;
@@ -307,77 +391,100 @@ static int add_tag(struct compiler *c, const struct tag *tg)
 		c->depth--;
 		return 0;
 	default:
-		nd = add_node(t, N_VAR, tg->line);
+		nd = add_node(t, N_VAR, file, tg->line);
 		nd->raw = tg->triple || tg->sigil == '&';
 		return set_name(t, nd, name, n, s + tg->open, taglen, c->e);
 	}
 }
 
-static void add_text(struct tmpl *t, size_t from, size_t to, int line)
+static void add_text(struct tmpl *t, int file, size_t from, size_t to, int line)
 {
 	if (to > from) {
-		struct node *nd = add_node(t, N_TEXT, line);
-		nd->text = t->src + from;
+		struct node *nd = add_node(t, N_TEXT, file, line);
+		nd->text = t->files[file].src + from;
 		nd->len = to - from;
 	}
 }
 
-struct tmpl *tmpl_compile(const char *name, const char *text,
-                          enum tmpl_escape esc, struct nk_err *e)
+/* Compiles files[file] into nodes appended to the template. */
+static int compile_file(struct compiler *c, int file)
 {
-	struct tmpl *t = xcalloc(1, sizeof *t);
-	struct compiler c = { .t = t, .e = e };
+	struct tmpl *t = c->t;
 	size_t pos = 0;
-	int line = 1;
+	int line = 1, base = c->depth;
 	char q[64];
 
-	t->name = xstrdup(name ? name : "template");
-	t->src = xstrdup(text ? text : "");
-	t->esc = esc;
-	const char *s = t->src;
-	size_t len = strlen(s);
-
+	/* t->files may move when a partial is added: index it afresh. */
+	size_t len = strlen(t->files[file].src);
 	for (;;) {
+		const char *s = t->files[file].src;
 		const char *hit = find(s + pos, s + len, "{{", 2);
 		if (!hit) {
-			add_text(t, pos, len, line);
+			add_text(t, file, pos, len, line);
 			line += (int)count_lines(s, pos, len);
 			break;
 		}
 		struct tag tg = { .open = (size_t)(hit - s) };
 		tg.line = line + (int)count_lines(s, pos, tg.open);
 		if (scan_tag(s, len, &tg)) {
-			nk_fail(e, EX_CONFIG, "%s:%d: unclosed tag '%s'", t->name,
+			nk_fail(c->e, EX_CONFIG, "%s:%d: unclosed tag '%s'", file_name(t, file),
 			        tg.line, snip(q, sizeof q, hit, strcspn(hit, "\n")));
-			goto fail;
+			return -1;
 		}
 
 		size_t text_end = tg.open, next = tg.end, ls;
-		if (tg.sigil && strchr("!#^/", tg.sigil) &&
+		if (tg.sigil && strchr("!#^/>", tg.sigil) &&
 		    standalone(s, tg.open, tg.end, &ls, &next))
 			text_end = ls;
-		add_text(t, pos, text_end, line);
+		add_text(t, file, pos, text_end, line);
 		line = tg.line + (int)count_lines(s, tg.open, next);
 		pos = next;
-		if (add_tag(&c, &tg))
-			goto fail;
+		if (add_tag(c, file, base, &tg))
+			return -1;
 	}
 
-	if (c.depth > 0) {
-		const struct node *sec = &t->nodes[c.open_at[c.depth - 1]];
+	if (c->depth > base) {
+		const struct node *sec = &t->nodes[c->open_at[c->depth - 1]];
+		const char *s = t->files[file].src;
 		/* The last line, not the empty one after a final newline. */
 		int last = line - (len > 0 && s[len - 1] == '\n');
-		nk_fail(e, EX_CONFIG,
+		nk_fail(c->e, EX_CONFIG,
 		        "%s:%d: section '%s' opened on line %d is never closed",
-		        t->name, last, snip(q, sizeof q, sec->name, strlen(sec->name)),
-		        sec->line);
-		goto fail;
+		        file_name(t, file), last,
+		        snip(q, sizeof q, sec->name, strlen(sec->name)), sec->line);
+		return -1;
+	}
+	return 0;
+}
+
+struct tmpl *tmpl_compile_with(const char *name, const char *text, enum tmpl_escape esc,
+                               tmpl_partial_fn load, void *ud, struct nk_err *e)
+{
+	struct tmpl *t = xcalloc(1, sizeof *t);
+	struct compiler c = { .t = t, .load = load, .ud = ud, .e = e };
+
+	t->name = xstrdup(name ? name : "template");
+	t->esc = esc;
+	t->files = xgrow(NULL, &t->files_cap, 1, sizeof *t->files);
+	t->files[0].name = xstrdup(t->name);
+	t->files[0].src = xstrdup(text ? text : "");
+	t->nfiles = 1;
+	if (compile_file(&c, 0)) {
+		tmpl_free(t);
+		return NULL;
 	}
 	return t;
+}
 
-fail:
-	tmpl_free(t);
-	return NULL;
+struct tmpl *tmpl_compile(const char *name, const char *text,
+                          enum tmpl_escape esc, struct nk_err *e)
+{
+	return tmpl_compile_with(name, text, esc, NULL, NULL, e);
+}
+
+const char *tmpl_name(const struct tmpl *t)
+{
+	return t->name;
 }
 
 void tmpl_free(struct tmpl *t)
@@ -388,8 +495,12 @@ void tmpl_free(struct tmpl *t)
 		free(t->nodes[i].name);
 		free(t->nodes[i].parts);
 	}
+	for (size_t i = 0; i < t->nfiles; i++) {
+		free(t->files[i].name);
+		free(t->files[i].src);
+	}
+	free(t->files);
 	free(t->nodes);
-	free(t->src);
 	free(t->name);
 	free(t);
 }
@@ -513,7 +624,7 @@ static int render_range(struct render *r, size_t from, size_t to)
 			if (find_slot(r->slots, nd->name) >= 0) {
 				nk_fail(r->e, EX_CONFIG,
 				        "%s:%d: '%s' is filled per recipient and cannot be a section",
-				        t->name, nd->line, nd->name);
+				        file_name(t, nd->file), nd->line, nd->name);
 				return -1;
 			}
 			v = lookup(r, nd);
@@ -559,13 +670,16 @@ struct skel *tmpl_render(const struct tmpl *t, const cJSON *data,
 	return r.sk;
 }
 
-void skel_fill(const struct skel *s, const char *const *values, struct buf *out)
+/* Appends the skeleton's text[from, to) with the slots in it filled; *r is
+ * the first slot at or after from and is moved past those used. */
+static void fill_range(const struct skel *s, const char *const *values, size_t from,
+                       size_t to, size_t *r, struct buf *out)
 {
 	const char *text = buf_str(&s->text);
-	size_t pos = 0;
+	size_t pos = from;
 
-	for (size_t i = 0; i < s->nrefs; i++) {
-		const struct slot_ref *ref = &s->refs[i];
+	for (; *r < s->nrefs && s->refs[*r].off <= to; (*r)++) {
+		const struct slot_ref *ref = &s->refs[*r];
 		buf_add(out, text + pos, ref->off - pos);
 		pos = ref->off;
 		const char *v = values ? values[ref->index] : NULL;
@@ -576,7 +690,36 @@ void skel_fill(const struct skel *s, const char *const *values, struct buf *out)
 		else
 			buf_adds(out, v);
 	}
+	buf_add(out, text + pos, to - pos);
+}
+
+void skel_fill(const struct skel *s, const char *const *values, struct buf *out)
+{
+	size_t r = 0;
+
+	if (s->wrap_width <= 0) {
+		fill_range(s, values, 0, s->text.len, &r, out);
+		return;
+	}
+	/* Each line that holds a slot is filled first and wrapped after, so
+	 * a long name wraps like any other text. */
+	const char *text = buf_str(&s->text);
+	size_t pos = 0;
+	struct buf line = {0};
+	while (r < s->nrefs) {
+		size_t off = s->refs[r].off, ls = off, le;
+		while (ls > pos && text[ls - 1] != '\n')
+			ls--;
+		const char *nl = memchr(text + off, '\n', s->text.len - off);
+		le = nl ? (size_t)(nl - text) : s->text.len;
+		buf_add(out, text + pos, ls - pos);
+		buf_truncate(&line, 0);
+		fill_range(s, values, ls, le, &r, &line);
+		wrap_line(buf_str(&line), line.len, s->wrap_width, s->wrap_words, out);
+		pos = le;
+	}
 	buf_add(out, text + pos, s->text.len - pos);
+	buf_free(&line);
 }
 
 void skel_map_lines(struct skel *s,
@@ -612,6 +755,114 @@ void skel_map_lines(struct skel *s,
 	}
 	buf_free(&s->text);
 	s->text = nt;
+}
+
+static void wrap_cb(const char *line, size_t len, struct buf *out, void *ud)
+{
+	const struct skel *s = ud;
+	wrap_line(line, len, s->wrap_width, s->wrap_words, out);
+}
+
+void skel_wrap(struct skel *s, int width, enum wrap_words words)
+{
+	if (width <= 0)
+		return;
+	s->wrap_width = width;
+	s->wrap_words = words;
+	skel_map_lines(s, wrap_cb, s);
+}
+
+size_t skel_len(const struct skel *s)
+{
+	return s->text.len;
+}
+
+size_t skel_nslots(const struct skel *s)
+{
+	return s->nrefs;
+}
+
+/* ---- checking names against a schema ---- */
+
+struct lint {
+	const struct tmpl *t;
+	const char *const *slots;
+	const cJSON *stack[MAX_DEPTH + 1];
+	int top;
+	tmpl_report_fn report;
+	void *ud;
+	int found;
+};
+
+static const cJSON *lint_lookup(const struct lint *l, const struct node *nd)
+{
+	/* The same search as rendering: a struct render with the same stack. */
+	struct render r = { .top = l->top };
+	memcpy(r.stack, l->stack, sizeof r.stack);
+	return lookup(&r, nd);
+}
+
+static void lint_problem(struct lint *l, const struct node *nd, const char *what)
+{
+	l->found++;
+	if (l->report)
+		l->report(l->ud, file_name(l->t, nd->file), nd->line, what, nd->name);
+}
+
+static void lint_range(struct lint *l, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++) {
+		const struct node *nd = &l->t->nodes[i];
+		const cJSON *v;
+
+		switch (nd->kind) {
+		case N_TEXT:
+			break;
+		case N_VAR:
+			if (find_slot(l->slots, nd->name) < 0 && !lint_lookup(l, nd))
+				lint_problem(l, nd, "unknown variable");
+			break;
+		case N_SECTION:
+		case N_INVERTED:
+			if (find_slot(l->slots, nd->name) >= 0) {
+				lint_problem(l, nd, "per-recipient value used as a section");
+			} else if (!(v = lint_lookup(l, nd))) {
+				lint_problem(l, nd, "unknown section");
+			} else if (nd->kind == N_SECTION && (cJSON_IsArray(v) || cJSON_IsObject(v))) {
+				/* A list's schema is its one example element. */
+				const cJSON *ctx = cJSON_IsArray(v) ? v->child : v;
+				if (ctx) {
+					l->stack[++l->top] = ctx;
+					lint_range(l, i + 1, nd->end);
+					l->top--;
+				}
+			} else {
+				lint_range(l, i + 1, nd->end);
+			}
+			i = nd->end - 1;
+			break;
+		}
+	}
+}
+
+bool tmpl_uses(const struct tmpl *t, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; i < t->n; i++) {
+		const char *v = t->nodes[i].name;
+		if (v && !strncmp(v, name, n) && (v[n] == '\0' || v[n] == '.'))
+			return true;
+	}
+	return false;
+}
+
+int tmpl_lint(const struct tmpl *t, const cJSON *schema, const char *const *slots,
+              tmpl_report_fn report, void *ud)
+{
+	struct lint l = { .t = t, .slots = slots, .report = report, .ud = ud };
+	l.stack[0] = schema;
+	lint_range(&l, 0, t->n);
+	return l.found;
 }
 
 int skel_has_slots(const struct skel *s)

@@ -4,11 +4,13 @@
  * {{&name}} (raw), {{#name}}…{{/name}} (list: once per element; object: once
  * with it pushed; truthy scalar: once), {{^name}}…{{/name}} (when missing,
  * false, null, "" or an empty list), {{! comment}}, dotted names (a.b.c),
- * {{.}} for the current element, and Mustache's "standalone line" rule: a
- * line holding only a section/close/comment tag and white space leaves no
- * trace in the output. Names resolve through the context stack from the
- * innermost element outwards. Partials and delimiter changes are not
- * supported and are reported as errors.
+ * {{.}} for the current element, partials ({{> name}}: another file's
+ * text, compiled in where the tag stands; see tmpl_compile_with), and
+ * Mustache's "standalone line" rule: a line holding only a section, close,
+ * comment or partial tag and white space leaves no trace in the output.
+ * Names resolve through the context stack from the innermost element
+ * outwards. Delimiter changes and inheritance are not supported and are
+ * reported as errors.
  *
  * Rendering is done once per tier variant; per-recipient values (name,
  * unsubscribe link) stay open as numbered slots in a `struct skel`, which
@@ -16,11 +18,13 @@
 #ifndef NK_TEMPLATE_H
 #define NK_TEMPLATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <cjson/cJSON.h>
 
 #include "buf.h"
 #include "err.h"
+#include "wrap.h"
 
 enum tmpl_escape {
 	TMPL_ESCAPE_NONE,   /* plain text and subjects: values copied as they are */
@@ -36,7 +40,37 @@ struct skel;   /* a rendered template with open per-recipient slots */
  * with tmpl_free(). */
 struct tmpl *tmpl_compile(const char *name, const char *text,
                           enum tmpl_escape esc, struct nk_err *e);
+
+/* Finds partial `name` (letters, digits, '-', '_': never a path) for
+ * {{> name}}. Returns 0 with *text and *origin (its name in messages, e.g.
+ * "templates/article.html") both for the caller to free; or an EX_* code
+ * after filling e (EX_CONFIG: no such partial). */
+typedef int (*tmpl_partial_fn)(const char *name, void *ud, char **text, char **origin,
+                               struct nk_err *e);
+
+/* tmpl_compile with partials found by load (NULL: a partial is an error).
+ * Partials may include partials, 8 deep; a section opened in a file must
+ * be closed in the same file. Errors name the file and line they are in. */
+struct tmpl *tmpl_compile_with(const char *name, const char *text, enum tmpl_escape esc,
+                               tmpl_partial_fn load, void *ud, struct nk_err *e);
+/* The name given to tmpl_compile; borrowed. */
+const char *tmpl_name(const struct tmpl *t);
 void tmpl_free(struct tmpl *t);
+
+/* Strict mode: checks every name t uses against schema, an example of the
+ * data with every key that can ever be there (each list holding one
+ * example element), resolved as rendering would. report (may be NULL) is
+ * called for each name schema does not know, with the file and line, what
+ * is wrong ("unknown variable", "unknown section", "per-recipient value
+ * used as a section") and the name. Returns how many were found. */
+/* True when t (a partial included) names name or something below it
+ * (name.x) in any tag. */
+bool tmpl_uses(const struct tmpl *t, const char *name);
+
+typedef void (*tmpl_report_fn)(void *ud, const char *file, int line, const char *what,
+                               const char *name);
+int tmpl_lint(const struct tmpl *t, const cJSON *schema, const char *const *slots,
+              tmpl_report_fn report, void *ud);
 
 /* Renders t with data (borrowed). slots is a NULL-terminated list of full
  * dotted names (e.g. "recipient.name") that are not looked up in data: each
@@ -49,7 +83,8 @@ struct skel *tmpl_render(const struct tmpl *t, const cJSON *data,
                          const char *const *slots, struct nk_err *e);
 
 /* Appends the skeleton to out with slot i replaced by values[i] (escaped as
- * the template's context demands; a NULL value prints nothing). */
+ * the template's context demands; a NULL value prints nothing). After
+ * skel_wrap, each line holding a slot is wrapped once it is filled. */
 void skel_fill(const struct skel *s, const char *const *values, struct buf *out);
 
 /* Rewrites every line that holds no slot: fn appends its replacement for
@@ -58,8 +93,16 @@ void skel_map_lines(struct skel *s,
                     void (*fn)(const char *line, size_t len, struct buf *out, void *ud),
                     void *ud);
 
+/* Wraps the text to width columns (see wrap.h): the lines without slots
+ * now, the lines with slots in skel_fill once the values are in, so that a
+ * long name cannot make an over-long line. width <= 0 does nothing. */
+void skel_wrap(struct skel *s, int width, enum wrap_words words);
+
 /* True when the skeleton has at least one slot (for tests and checks). */
 int skel_has_slots(const struct skel *s);
+/* Bytes of literal text (the slots not counted) and how many slots. */
+size_t skel_len(const struct skel *s);
+size_t skel_nslots(const struct skel *s);
 void skel_free(struct skel *s);
 
 #endif

@@ -11,7 +11,12 @@
 struct tier_conf {
 	char *name;          /* "free", "pro": as listed in [digest] tiers */
 	char *label;         /* section heading and badge: "NK PRO" (default: name) */
-	char *upgrade_url;   /* where teasers of this tier point; may be NULL */
+	char *upgrade_url;   /* where teasers of this tier point; may hold {{url}}
+	                        (the article's, percent-encoded); may be NULL */
+	char *campaign;      /* query parameters added to every upgrade link, e.g.
+	                        "utm_source=digest&utm_medium=email"; may be NULL */
+	char *benefit;       /* one line on what the tier gives, above the button */
+	char *button;        /* the upgrade button's words; NULL: the template's */
 };
 
 struct tier_list {

@@ -1,9 +1,10 @@
 /* mime.c — the digest as RFC 5322 + MIME bytes (see mime.h).
  * libetpan builds and writes the message; around it we check every header
- * value, do the RFC 2047 and quoted-printable encoding, and pick Date,
- * Message-ID and the boundary, where libetpan gets each of them wrong. */
+ * value, do the RFC 2047 and transfer encoding, and pick Date, Message-ID
+ * and the boundary, where libetpan gets each of them wrong. */
 #include "mime.h"
 #include "address.h"
+#include "base64.h"
 #include "rfc2047.h"
 #include "utf8.h"
 #include "xalloc.h"
@@ -250,6 +251,80 @@ static void qp_encode(const char *s, size_t n, struct buf *out)
 	}
 }
 
+/* ---- quoted-printable or base64 ----
+ *
+ * Quoted-printable keeps mostly-ASCII text readable and small, but spends
+ * three bytes on every byte above 127: a Korean digest grows to nearly
+ * three times its size, where base64 costs a third more whatever the text.
+ * Each part takes whichever of the two is shorter; quoted-printable when
+ * they tie. */
+
+#define B64_LINE_BYTES 57   /* 76 characters of base64 per line */
+
+/* Bytes of s[0..n) in canonical form (RFC 2045 §6.8: lines end in CRLF). */
+static size_t canonical_len(const char *s, size_t n)
+{
+	size_t len = n;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r'))
+			len++;
+	return len;
+}
+
+/* Size of the base64 of len bytes in 76-character lines, CRLF between. */
+static size_t b64_size(size_t len)
+{
+	size_t chars = (len + 2) / 3 * 4;
+	size_t lines = (chars + 75) / 76;
+	return chars + (lines ? lines - 1 : 0) * 2;
+}
+
+/* Base64 of the canonical form of s[0..n) in 76-character lines, CRLF
+ * between them and none after the last (the delimiter brings its own). */
+static void b64_encode(const char *s, size_t n, struct buf *out)
+{
+	struct buf canon = {0};
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r'))
+			buf_addc(&canon, '\r');
+		buf_addc(&canon, s[i]);
+	}
+	for (size_t i = 0; i < canon.len; i += B64_LINE_BYTES) {
+		size_t k = canon.len - i < B64_LINE_BYTES ? canon.len - i : B64_LINE_BYTES;
+		if (i)
+			buf_add(out, "\r\n", 2);
+		base64_encode(out, canon.s + i, k, BASE64_STD);
+	}
+	buf_free(&canon);
+}
+
+/* One part's body, encoded, and how. */
+struct encoded {
+	struct buf body;
+	int mechanism;   /* MAILMIME_MECHANISM_QUOTED_PRINTABLE or _BASE64 */
+};
+
+static void encode_part(const char *s, size_t n, struct encoded *enc)
+{
+	memset(enc, 0, sizeof *enc);
+	qp_encode(s, n, &enc->body);
+	enc->mechanism = MAILMIME_MECHANISM_QUOTED_PRINTABLE;
+	if (b64_size(canonical_len(s, n)) < enc->body.len) {
+		buf_free(&enc->body);
+		b64_encode(s, n, &enc->body);
+		enc->mechanism = MAILMIME_MECHANISM_BASE64;
+	}
+}
+
+size_t mime_part_size(const char *body, size_t n)
+{
+	struct encoded enc;
+	encode_part(body, n, &enc);
+	size_t size = enc.body.len;
+	buf_free(&enc.body);
+	return size;
+}
+
 /* "name <addr>", or the bare address when there is no name. */
 static char *mailbox(const char *name, const char *addr)
 {
@@ -360,9 +435,9 @@ static struct mailimf_fields *header_fields(const struct mime_msg *m,
 	return f;
 }
 
-/* A text part holding qp, already quoted-printable: qp is borrowed and must
+/* A text part holding enc, already encoded: enc is borrowed and must
  * outlive the write. */
-static struct mailmime *text_part(const char *type, const struct buf *qp)
+static struct mailmime *text_part(const char *type, const struct encoded *enc)
 {
 	struct mailmime_content *ct = need(mailmime_content_new_with_str(type));
 	if (!ct->ct_parameters)
@@ -371,17 +446,16 @@ static struct mailmime *text_part(const char *type, const struct buf *qp)
 	struct mailmime_parameter *cs =
 		need(mailmime_param_new_with_data("charset", "utf-8"));
 	must(clist_append(ct->ct_parameters, cs));
-	struct mailmime_fields *mf = need(mailmime_fields_new_encoding(
-		MAILMIME_MECHANISM_QUOTED_PRINTABLE));
+	struct mailmime_fields *mf = need(mailmime_fields_new_encoding(enc->mechanism));
 	struct mailmime *part = need(mailmime_new_empty(ct, mf));
 	part->mm_data.mm_single = need(mailmime_data_new_data(
-		MAILMIME_MECHANISM_QUOTED_PRINTABLE, 1, buf_str(qp), qp->len));
+		enc->mechanism, 1, buf_str(&enc->body), enc->body.len));
 	return part;
 }
 
 /* libetpan's boundary is time, unseeded random() and pid: predictable, so
  * a feed could plant it in a body. Ours starts with "=_", which can never
- * occur in quoted-printable text, so it needs no secrecy. */
+ * occur in quoted-printable or base64 text, so it needs no secrecy. */
 static void set_boundary(struct mailmime *mp, const struct mime_msg *m)
 {
 	uint64_t h = fnv1a(0xcbf29ce484222325ULL, m->message_id,
@@ -480,9 +554,9 @@ int mime_build(const struct mime_msg *m, struct buf *out, struct nk_err *e)
 	    (rc = check_list_id(m->list_id, &list_id, e)))
 		return rc;
 
-	struct buf text = {0}, html = {0};
-	qp_encode(m->text ? m->text : "", m->text_len, &text);
-	qp_encode(m->html ? m->html : "", m->html_len, &html);
+	struct encoded text, html;
+	encode_part(m->text ? m->text : "", m->text_len, &text);
+	encode_part(m->html ? m->html : "", m->html_len, &html);
 
 	/* mailmime_new_message_data() adds MIME-Version: 1.0, written once
 	 * after the fields. Each mailmime_smart_add_part() hands the part to
@@ -514,7 +588,7 @@ int mime_build(const struct mime_msg *m, struct buf *out, struct nk_err *e)
 	mmap_string_free(s);
 	mailmime_free(msg);
 	buf_free(&fixed);
-	buf_free(&text);
-	buf_free(&html);
+	buf_free(&text.body);
+	buf_free(&html.body);
 	return rc;
 }

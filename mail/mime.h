@@ -1,7 +1,8 @@
 /* mime.h — composing the digest message (RFC 5322 + MIME) with libetpan.
  *
  * The only module that includes libetpan. Builds multipart/alternative with
- * text/plain first and text/html last, both UTF-8 and quoted-printable, with
+ * text/plain first and text/html last, both UTF-8, each quoted-printable or
+ * base64, whichever is shorter for it (base64 for mostly-Korean text), with
  * our own Date and Message-ID (libetpan's are unreliable) and the
  * List-Unsubscribe headers mail providers expect from bulk senders. */
 #ifndef NK_MIME_H
@@ -43,5 +44,10 @@ struct mime_msg {
  * too long: data must never be able to add headers. EX_SOFTWARE when the
  * result would break the wire format anyway (a bug of ours). */
 int mime_build(const struct mime_msg *m, struct buf *out, struct nk_err *e);
+
+/* The bytes body[0..n) takes as a part of mime_build()'s message, encoded
+ * as it would be (line ends included, the part's own header not): what a
+ * mail client that clips long messages counts. */
+size_t mime_part_size(const char *body, size_t n);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <unictype.h>
 #include <unilbrk.h>
 #include <unistr.h>
 #include <uniwidth.h>
@@ -47,7 +48,8 @@ static int is_blank(char c)
 }
 
 /* Links must stay clickable, so no break anywhere inside one: from the
- * scheme up to the next white space. */
+ * scheme up to the next white space. The same for a bare address
+ * (a word with an '@'), which mail readers link too. */
 static void protect_links(const char *s, size_t n, char *brk)
 {
 	static const char *const schemes[] = { "http://", "https://", "mailto:" };
@@ -64,6 +66,37 @@ static void protect_links(const char *s, size_t n, char *brk)
 			break;
 		}
 	}
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j < n && !is_blank(s[j]))
+			j++;
+		if (memchr(s + i, '@', j - i))
+			for (size_t k = i + 1; k < j; k++)
+				brk[k] = UC_BREAK_PROHIBITED;
+		while (j < n && is_blank(s[j]))
+			j++;
+		i = j;
+	}
+}
+
+/* CSS word-break: keep-all: the break opportunities UAX #14 finds between
+ * two letters or digits (between every pair of Hangul syllables or CJK
+ * ideographs, where Latin letters have none anyway) are taken away. Breaks
+ * after a space or a punctuation mark stay. */
+static void keep_words(const char *s, size_t n, char *brk)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	ucs4_t prev = 0;
+
+	for (size_t i = 0; i < n;) {
+		ucs4_t uc;
+		int k = u8_mbtouc(&uc, p + i, n - i);
+		if (i > 0 && brk[i] == UC_BREAK_POSSIBLE && uc_is_alnum(prev) &&
+		    uc_is_alnum(uc))
+			brk[i] = UC_BREAK_PROHIBITED;
+		prev = uc;
+		i += (size_t)k;
+	}
 }
 
 /*
@@ -72,7 +105,8 @@ static void protect_links(const char *s, size_t n, char *brk)
  * are held back and only written when another word follows on the same
  * line, which is what keeps them off the end of a broken line.
  */
-static void wrap_one(const char *line, size_t len, int width, struct buf *out)
+static void wrap_one(const char *line, size_t len, int width, enum wrap_words words,
+                     struct buf *out)
 {
 	/* width <= 0 means no limit. */
 	if (width <= 0 || advance(0, line, len) <= width) {
@@ -91,6 +125,8 @@ static void wrap_one(const char *line, size_t len, int width, struct buf *out)
 	size_t n = len - ilen;
 	char *brk = xmalloc(n);
 	u8_possible_linebreaks((const uint8_t *)body, n, "UTF-8", brk);
+	if (words == WRAP_KEEP_ALL)
+		keep_words(body, n, brk);
 	protect_links(body, n, brk);
 
 	buf_add(out, line, ilen);
@@ -131,16 +167,17 @@ static void wrap_one(const char *line, size_t len, int width, struct buf *out)
 	free(brk);
 }
 
-void wrap_line(const char *line, size_t len, int width, struct buf *out)
+void wrap_line(const char *line, size_t len, int width, enum wrap_words words,
+               struct buf *out)
 {
 	/* The contract is one line; should a '\n' slip in anyway, each part
 	 * is wrapped on its own rather than measured as one. */
 	const char *nl;
 	while ((nl = memchr(line, '\n', len)) != NULL) {
-		wrap_one(line, (size_t)(nl - line), width, out);
+		wrap_one(line, (size_t)(nl - line), width, words, out);
 		buf_addc(out, '\n');
 		len -= (size_t)(nl - line) + 1;
 		line = nl + 1;
 	}
-	wrap_one(line, len, width, out);
+	wrap_one(line, len, width, words, out);
 }

@@ -173,7 +173,7 @@ class Faults(NkTestCase):
         self.assertEqual(p.returncode, 0, p.err)
         counts = self.check_journal(srv, n=4, bounced=["u1@example.org"])
         self.assertEqual(counts, {"sent": 2, "failed": 2})
-        self.assertIn("u1@example.org: suppressed after 1 hard bounces", p.err)
+        self.assertIn("u1@example.org: suppressed after 1 hard bounce", p.err)
 
 
 class BeforeTheFirstMessage(NkTestCase):

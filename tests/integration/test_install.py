@@ -22,8 +22,15 @@ EXPECTED = [
     "share/doc/nkdigest/examples/subscribers.csv",
     "share/man/man1/nkdigest.1",
     "share/man/man5/nkdigest.conf.5",
+    "share/nkdigest/templates/archive.html",
+    "share/nkdigest/templates/article.html",
+    "share/nkdigest/templates/article.txt",
+    "share/nkdigest/templates/button.html",
     "share/nkdigest/templates/digest.html",
     "share/nkdigest/templates/digest.txt",
+    "share/nkdigest/templates/footer.html",
+    "share/nkdigest/templates/footer.txt",
+    "share/nkdigest/templates/style.html",
     "share/nkdigest/templates/subject.txt",
 ]
 

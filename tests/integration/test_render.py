@@ -10,6 +10,10 @@ ITEMS = FEED["items"]
 PRO_URLS = [i["url"] for i in ITEMS if "NK PRO" in i["tags"]]
 DAYS = ["Saturday, 21 May 2022", "Friday, 20 May 2022", "Thursday, 19 May 2022",
         "Wednesday, 18 May 2022"]
+# The newest article leads the digest; its day (it is the only one of the
+# 21st) then has nothing left under it.
+LEAD = ITEMS[0]
+REST_DAYS = DAYS[1:]
 
 
 class Links(html.parser.HTMLParser):
@@ -43,12 +47,16 @@ class RenderSample(NkTestCase):
         url = self.http.serve("/feed.json", SAMPLE_JSONFEED.read_bytes())
         self.cfg = self.config(url)
 
-    def test_text_digest_has_every_article_under_four_dates_newest_first(self):
+    def test_text_digest_has_the_lead_then_every_article_under_its_date(self):
         p = self.nk("render", "--stdout", config=self.cfg)
         self.assertEqual(p.returncode, 0, p.err)
         self.assertTrue(self.http.requests, "the feed was not fetched over HTTP")
         out = p.out
-        positions = [out.index(d) for d in DAYS]
+        top = out.index("TOP STORY")
+        self.assertLess(top, out.index(LEAD["url"]))
+        self.assertLess(out.index(LEAD["url"]), out.index(REST_DAYS[0]))
+        self.assertNotIn(DAYS[0], out)
+        positions = [out.index(d) for d in REST_DAYS]
         self.assertEqual(positions, sorted(positions))
         # Every article once; inside each tier newest first (the sample
         # lists newest first), each under its own date.
@@ -61,9 +69,11 @@ class RenderSample(NkTestCase):
                 self.assertIn(item[field], flat)
             self.assertEqual(out.count(item["url"]), 1)
             self.assertIn(item["authors"][0]["name"], out)
+            if item is LEAD:
+                continue
             day = DAYS[21 - int(item["date_published"][8:10])]
             start = out.index(day)
-            nxt = [out.index(d) for d in DAYS if out.index(d) > start]
+            nxt = [out.index(d) for d in REST_DAYS if out.index(d) > start]
             self.assertTrue(start < out.index(item["url"]) < (min(nxt) if nxt else len(out)),
                             item["url"])
         # Curly quotes intact.
@@ -72,28 +82,30 @@ class RenderSample(NkTestCase):
 
     def test_text_shows_local_times_in_the_configured_zone(self):
         out = self.nk("render", config=self.cfg).out
-        # 2022-05-21T10:12:00+09:00 is 10:12 in Seoul.
-        self.assertIn("Colin Zwirko, 10:12 KST", out)
+        # 2022-05-21T10:12:00+09:00 is 10:12 in Seoul; the lead also says
+        # which day, having no date heading above it.
+        self.assertIn("Colin Zwirko, 21 May, 10:12 KST", out)
+        self.assertIn("Jeongmin Kim, 16:05 KST", out)
         cfg = self.config(self.http.url("/feed.json"), digest={"timezone": "UTC"},
                           name="utc.conf")
         out = self.nk("render", config=cfg).out
-        self.assertIn("Colin Zwirko, 01:12 UTC", out)
+        self.assertIn("Colin Zwirko, 21 May, 01:12 UTC", out)
         # 09:30 KST on the 19th is 00:30 UTC on the 19th; 18 May 15:00 KST is
-        # 06:00 UTC: still four days, same order.
-        for d in DAYS:
+        # 06:00 UTC: still the same days, same order.
+        for d in REST_DAYS:
             self.assertIn(d, out)
 
-    def test_dates_split_into_news_and_pro_sections(self):
+    def test_dates_split_into_news_and_pro_sections_only_where_both_are(self):
         out = self.nk("render", config=self.cfg).out
         day20 = out[out.index(DAYS[1]):out.index(DAYS[2])]
         news, pro = day20.index("\nNews\n"), day20.index("\nNK PRO\n")
         self.assertLess(news, pro)
         for u in PRO_URLS:
             self.assertGreater(day20.index(u), pro)
-        # 21 May has only News.
-        day21 = out[out.index(DAYS[0]):out.index(DAYS[1])]
-        self.assertIn("\nNews\n", day21)
-        self.assertNotIn("\nNK PRO\n", day21)
+        # 19 May has only News: no heading says so.
+        day19 = out[out.index(DAYS[2]):out.index(DAYS[3])]
+        self.assertNotIn("\nNews\n", day19)
+        self.assertNotIn("\nNK PRO\n", day19)
 
     def test_text_lines_are_wrapped_except_links(self):
         out = self.nk("render", config=self.cfg).out
@@ -101,13 +113,26 @@ class RenderSample(NkTestCase):
             if "://" not in line:
                 self.assertLessEqual(len(line), 72, line)
 
-    def test_free_tier_shows_pro_articles_as_teasers(self):
+    def test_free_tier_shows_pro_articles_as_teasers_and_the_upgrade_once(self):
         out = self.nk("render", "--tier", "free", config=self.cfg).out
-        self.assertEqual(out.count("Read it with NK PRO: https://www.nknews.org/pro/"), 2)
+        self.assertEqual(out.count("https://www.nknews.org/pro/\n"), 1)
+        self.assertEqual(out.count("Subscribe to NK PRO: https://www.nknews.org/pro/"), 1)
+        flat = re.sub(r"\s+", " ", out)
         self.assertIn("Major outage disrupts North Korean websites and email delivery [NK PRO]",
-                      out)
+                      flat)
+        # The teasers come after every readable article, then the call.
+        block = out.index("Also in NK PRO")
+        for item in ITEMS:
+            if item["url"] in PRO_URLS:
+                self.assertGreater(out.index(item["url"]), block)
+            else:
+                self.assertLess(out.index(item["url"]), block)
+        self.assertGreater(out.index("Subscribe to NK PRO"), max(out.index(u) for u in PRO_URLS))
+        self.assertIn("8 articles · 2 NK PRO previews", out)
         pro = self.nk("render", "--tier", "pro", config=self.cfg).out
-        self.assertNotIn("Read it with NK PRO", pro)
+        self.assertNotIn("Subscribe to NK PRO", pro)
+        self.assertNotIn("preview", pro)
+        self.assertIn("· 10 articles\n", pro)
 
     def test_free_tier_without_teasers_hides_pro_articles(self):
         cfg = self.config(self.http.url("/feed.json"), digest={"pro_teasers": "hide"},
@@ -125,7 +150,7 @@ class RenderSample(NkTestCase):
         parser.feed(p.out)
         for item in ITEMS:
             self.assertIn(item["url"], parser.hrefs)
-        self.assertEqual([d.strip() for d in parser.h2], DAYS)
+        self.assertEqual([d.strip() for d in parser.h2], REST_DAYS)
         text = "".join(parser.text)
         self.assertIn("North Korea making ‘progress’ in COVID-19 fight", text)
         self.assertIn("10:12 KST", text)
@@ -157,9 +182,9 @@ class RenderSample(NkTestCase):
         parts = [x.get_content_type() for x in m.iter_parts()]
         self.assertEqual(parts, ["text/plain", "text/html"])
         self.assertEqual(m["To"], "editor@example.org")
-        self.assertTrue(m["Subject"].startswith("NK News Daily Digest"))
-        self.assertIn("‘progress’", m["Subject"])
-        self.assertIn("Read it with NK PRO", m.get_body(("plain",)).get_content())
+        # The top story first, shortened on a word, then how many more.
+        self.assertEqual(m["Subject"], "North Korea making ‘progress’ in COVID-19 fight but… +9 more")
+        self.assertIn("Subscribe to NK PRO", m.get_body(("plain",)).get_content())
 
     def test_no_template_syntax_reaches_any_output(self):
         for tier in ("free", "pro"):
@@ -183,8 +208,8 @@ class RenderSample(NkTestCase):
             for ext in ("txt", "html", "eml"):
                 f = self.dir / "out" / f"{tier}.{ext}"
                 self.assertTrue(f.exists(), f)
-        self.assertIn("Read it with NK PRO", (self.dir / "out" / "free.txt").read_text())
-        self.assertNotIn("Read it with NK PRO", (self.dir / "out" / "pro.txt").read_text())
+        self.assertIn("Subscribe to NK PRO", (self.dir / "out" / "free.txt").read_text())
+        self.assertNotIn("Subscribe to NK PRO", (self.dir / "out" / "pro.txt").read_text())
 
     def test_wordpress_posts_give_the_same_digest(self):
         url = self.http.serve("/wp/v2/posts", SAMPLE_WORDPRESS.read_bytes(),
@@ -261,6 +286,6 @@ class FetchAndCheck(NkTestCase):
                                          "{{/sections}}\n{{/days}}")
         cfg = self.config(str(SAMPLE_JSONFEED), digest={"templates": "tpl"})
         out = self.nk("render", config=cfg).out
-        self.assertTrue(out.startswith("Saturday, 21 May 2022: [North Korea making"))
+        self.assertTrue(out.startswith("Friday, 20 May 2022: [Seoul investigating"), out[:80])
         html = self.nk("render", "--format", "html", config=cfg).out
         self.assertIn("<!DOCTYPE html>", html)   # still the built-in one

@@ -106,23 +106,29 @@ class SendDigest(NkTestCase):
             self.assertIn(item["url"], pro_text)
             self.assertIn(item["url"], pro_html)
             self.assertIn(item["url"], free_html)
-        self.assertNotIn("Read it with NK PRO", pro_text)
-        self.assertEqual(free_text.count("Read it with NK PRO"), len(PRO))
+        # Free readers get the PRO articles as marked teasers and the
+        # upgrade link once; pro readers get no upgrade call at all.
+        upgrade = "Subscribe to NK PRO: https://www.nknews.org/pro/"
+        self.assertNotIn("Subscribe to NK PRO", pro_text)
+        self.assertEqual(free_text.count(upgrade), 1)
         for item in PRO:
             self.assertIn(item["title"] + " [NK PRO]", re.sub(r"\s+", " ", free_text))
-        self.assertEqual(empty_tier.get_body(("plain",)).get_content().count(
-            "Read it with NK PRO"), len(PRO))
+        self.assertEqual(empty_tier.get_body(("plain",)).get_content().count(upgrade), 1)
 
     def test_each_copy_is_personalised(self):
         self.send()
         got = self.by_rcpt()
         pro_text = got["pro.reader@example.org"].msg.get_body(("plain",)).get_content()
         self.assertIn("Hello Kim Min-jun,", pro_text)
-        self.assertIn("at pro.reader@example.org.", pro_text)
+        self.assertIn("This copy was sent to pro.reader@example.org.",
+                      re.sub(r"\s+", " ", pro_text))
+        # "Doe, Jane" in the list is greeted as she is called.
         free_html = got["free.reader@example.org"].msg.get_body(("html",)).get_content()
-        self.assertIn("Hello Doe, Jane,", free_html)
+        self.assertIn("Hello Jane Doe,", free_html)
+        self.assertNotIn("Doe, Jane", free_html)
         nameless = got["quoted@example.net"].msg.get_body(("plain",)).get_content()
-        self.assertIn("Hello reader,", nameless)
+        self.assertIn("\r\nHello,\r\n", nameless)
+        self.assertNotIn("Hello reader", nameless)
         # Display names come back exactly, with their comma.
         self.assertEqual(got["free.reader@example.org"].msg["To"].addresses[0].display_name,
                          "Doe, Jane")
@@ -216,7 +222,7 @@ class SendDigest(NkTestCase):
         self.assertEqual(p.returncode, 0, p.err)
         self.assertEqual([r.rcpt_tos for r in self.smtp.received], [["editor@example.org"]])
         text = self.smtp.received[0].msg.get_body(("plain",)).get_content()
-        self.assertIn("Read it with NK PRO", text)
+        self.assertIn("Subscribe to NK PRO", text)
         self.assertFalse((self.dir / "state.db").exists())
         # The real send still goes to everyone afterwards.
         self.assertEqual(self.send().returncode, 0)

@@ -226,6 +226,41 @@ void t_decode_qp(const char *s, size_t n, struct buf *out)
 	}
 }
 
+void t_decode_b64(const char *s, size_t n, struct buf *out)
+{
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned acc = 0;
+	int bits = 0, pad = 0;
+	size_t col = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\r') {
+			assert_true(i + 1 < n && s[i + 1] == '\n');
+			assert_int_equal(col, 76);   /* only the last line is shorter */
+			i++;
+			col = 0;
+			continue;
+		}
+		col++;
+		assert_true(col <= 76);
+		if (s[i] == '=') {
+			pad++;
+			continue;
+		}
+		assert_int_equal(pad, 0);        /* padding only at the very end */
+		const char *at = strchr(alphabet, s[i]);
+		assert_true(s[i] && at);
+		acc = acc << 6 | (unsigned)(at - alphabet);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			buf_addc(out, (char)(acc >> bits & 0xFF));
+		}
+	}
+	assert_true(pad <= 2);
+	assert_int_equal((col + 0) % 4, 0);
+}
+
 void t_add_article(struct article_list *l, const char *id, const char *when,
                    const char *tier)
 {

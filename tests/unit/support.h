@@ -36,6 +36,10 @@ char *t_decode_phrase(const char *v);
 /* Appends the quoted-printable decoding of s[0..n) (soft breaks "=\r\n"). */
 void t_decode_qp(const char *s, size_t n, struct buf *out);
 
+/* Appends the base64 decoding of s[0..n): lines of 76 characters split by
+ * CRLF, only the last one shorter, '=' padding only at the end. */
+void t_decode_b64(const char *s, size_t n, struct buf *out);
+
 /* Appends an article with id, an RFC 3339 time and a tier; its key is
  * "s<TAB>id" and its link https://x.org/id. */
 void t_add_article(struct article_list *l, const char *id, const char *when,

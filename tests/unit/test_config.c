@@ -126,6 +126,61 @@ static void full_config_is_read(void **state)
 	config_free(&cfg);
 }
 
+static void formatting_footer_and_archive_keys_are_read(void **state)
+{
+	(void)state;
+	struct config cfg;
+	struct nk_err e = {0};
+	int rc = load("[digest]\nlang = ko\nsubject_max = 50\npreheader = Today: the summit\n"
+	              "lead_tag = Top story\nsite_url = https://x.org/\nhtml_budget = 60k\n"
+	              "greeting = Dear {{name}},\ngreeting_anonymous = Dear reader,\n"
+	              "[source \"nk\"]\nurl = f.json\n"
+	              "[tier \"pro\"]\nupgrade_url = https://x.org/pro?next={{url}}\n"
+	              "campaign = ?utm_source=digest&utm_medium=email\n"
+	              "benefit = Every analysis, in full\nbutton = Join NK PRO\n"
+	              "[footer]\norganisation = NK News\naddress = 1 Main St, Seoul\n"
+	              "reason = You signed up at x.org.\npreferences_url = https://x.org/p?t={{token}}\n"
+	              "[archive]\ndir = web\nurl = https://x.org/digest\ntier = free\n"
+	              "title = Past digests\n", &cfg, &e);
+	assert_int_equal(rc, 0);
+	assert_string_equal(cfg.lang, "ko");
+	assert_int_equal(cfg.subject_max, 50);
+	assert_string_equal(cfg.preheader, "Today: the summit");
+	assert_string_equal(cfg.lead_tag, "Top story");
+	assert_string_equal(cfg.site_url, "https://x.org/");
+	assert_int_equal(cfg.html_budget, 60 * 1024);
+	assert_string_equal(cfg.greeting, "Dear {{name}},");
+	assert_string_equal(cfg.greeting_anonymous, "Dear reader,");
+	assert_string_equal(cfg.tiers.v[1].upgrade_url, "https://x.org/pro?next={{url}}");
+	assert_string_equal(cfg.tiers.v[1].campaign, "utm_source=digest&utm_medium=email");
+	assert_string_equal(cfg.tiers.v[1].benefit, "Every analysis, in full");
+	assert_string_equal(cfg.tiers.v[1].button, "Join NK PRO");
+	assert_string_equal(cfg.organisation, "NK News");
+	assert_string_equal(cfg.postal_address, "1 Main St, Seoul");
+	assert_string_equal(cfg.reason, "You signed up at x.org.");
+	assert_string_equal(cfg.preferences_url, "https://x.org/p?t={{token}}");
+	assert_string_equal(cfg.archive_dir, "/tmp/web");
+	assert_string_equal(cfg.archive_url, "https://x.org/digest/");   /* ends in '/' */
+	assert_string_equal(cfg.archive_tier, "free");
+	assert_string_equal(cfg.archive_title, "Past digests");
+	config_free(&cfg);
+
+	/* The defaults. */
+	assert_int_equal(load("[source \"nk\"]\nurl = f.json\n", &cfg, &e), 0);
+	assert_string_equal(cfg.lang, "en");
+	assert_int_equal(cfg.subject_max, 60);
+	assert_int_equal(cfg.html_budget, 90 * 1024);
+	assert_string_equal(cfg.default_name, "");
+	assert_null(cfg.greeting);
+	assert_null(cfg.archive_dir);
+	assert_string_equal(cfg.archive_tier, "pro");   /* the highest tier */
+	config_free(&cfg);
+	assert_int_equal(load("[digest]\nhtml_budget = 0\n[source \"nk\"]\nurl = f.json\n",
+	                      &cfg, &e), 0);
+	assert_int_equal(cfg.html_budget, 0);
+	config_free(&cfg);
+}
+
 static void mistakes_name_file_and_line(void **state)
 {
 	(void)state;
@@ -153,6 +208,24 @@ static void mistakes_name_file_and_line(void **state)
 		  ":2: url: a user name or password does not go in a URL" },
 		{ "[smtp]\nfrom = D <\"a b\"@x.org>\n", ":2: from: the address cannot go into SMTP" },
 		{ "[smtp]\nenvelope_from = \"a b\"@x.org\n", ":2: envelope_from: the address cannot" },
+		{ "[digest]\nlang = english!\n", ":2: lang: expected a language tag" },
+		{ "[digest]\nlang = k\n", ":2: lang: expected a language tag" },
+		{ "[digest]\nsubject_max = 5\n", ":2: subject_max: expected a whole number" },
+		{ "[digest]\nhtml_budget = 2k\n", ":2: html_budget: expected a size" },
+		{ "[digest]\nhtml_budget = lots\n", ":2: html_budget: expected a size" },
+		{ "[digest]\nsite_url = www.x.org\n", ":2: site_url: expected an http" },
+		{ "[digest]\ngreeting = Hello,\n", ":2: greeting: expected text with {{name}}" },
+		{ "[digest]\ngreeting = Hi {{name}} {{email}}\n", ":2: greeting: expected" },
+		{ "[digest]\ngreeting_anonymous = Hi {{name}}\n", ":2: greeting_anonymous:" },
+		{ "[tier \"pro\"]\ncampaign = a b\n", ":2: campaign: expected query" },
+		{ "[tier \"pro\"]\ncampaign = a=\"x\"\n", ":2: campaign: expected query" },
+		{ "[footer]\nphone = 1\n", ":2: unknown key 'phone' in [footer]" },
+		{ "[footer]\npreferences_url = x.org/p\n", ":2: preferences_url: expected" },
+		{ "[archive]\nurl = https://x.org/?a\n", ":2: url: expected an http" },
+		{ "[archive]\nformat = zip\n", ":2: unknown key 'format' in [archive]" },
+		{ "[archive \"x\"]\ndir = d\n", ":2: [archive] takes no name" },
+		{ "[source \"a\"]\nurl = f.json\n[archive]\ntier = gold\n",
+		  "[archive] tier 'gold' is not listed" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		memset(&e, 0, sizeof e);
@@ -322,6 +395,7 @@ int main(void)
 		cmocka_unit_test(long_lines_are_whole),
 		cmocka_unit_test(syntax_errors_name_the_line),
 		cmocka_unit_test(full_config_is_read),
+		cmocka_unit_test(formatting_footer_and_archive_keys_are_read),
 		cmocka_unit_test(mistakes_name_file_and_line),
 		cmocka_unit_test(send_needs_smtp_sender_list_and_unsubscribe),
 		cmocka_unit_test(secrets_must_be_private),

@@ -12,7 +12,8 @@
 #include "group.h"
 #include "support.h"
 
-static struct tier_conf tier_v[] = { { "free", "News", NULL }, { "pro", "NK PRO", NULL } };
+static struct tier_conf tier_v[] = { { .name = "free", .label = "News" },
+                                     { .name = "pro", .label = "NK PRO" } };
 static const struct tier_list tiers = { tier_v, 2 };
 
 static void groups_by_local_day_then_tier(void **state)

@@ -214,17 +214,26 @@ static void crlf(const char *s, size_t n, struct buf *b)
 	}
 }
 
+/* Which encoding each part of the last message checked had. */
+static char last_cte[2][32];
+
 static void check_part(const struct part *pt, const char *type,
-		       const char *src, size_t n)
+		       const char *src, size_t n, int index)
 {
 	char *ct = header(pt->head, "Content-Type");
 	char *want = NULL;
 	assert_int_equal(asprintf(&want, "%s; charset=\"utf-8\"", type) > 0, 1);
 	assert_string_equal(ct, want);
 	char *cte = header(pt->head, "Content-Transfer-Encoding");
-	assert_string_equal(cte, "quoted-printable");
+	assert_non_null(cte);
+	snprintf(last_cte[index], sizeof last_cte[index], "%s", cte);
 	struct buf got = {0}, exp = {0};
-	t_decode_qp(pt->body, strlen(pt->body), &got);
+	if (strcmp(cte, "base64") == 0)
+		t_decode_b64(pt->body, strlen(pt->body), &got);
+	else if (strcmp(cte, "quoted-printable") == 0)
+		t_decode_qp(pt->body, strlen(pt->body), &got);
+	else
+		fail_msg("unexpected Content-Transfer-Encoding: %s", cte);
 	crlf(src, n, &exp);
 	assert_int_equal(got.len, exp.len);
 	assert_memory_equal(buf_str(&got), buf_str(&exp), got.len);
@@ -246,9 +255,9 @@ static void check_message(const char *raw, const struct mime_msg *m)
 	parse(raw, &p);
 	assert_int_equal(p.nparts, 2);
 	check_part(&p.part[0], "text/plain", m->text ? m->text : "",
-		   m->text_len);
+		   m->text_len, 0);
 	check_part(&p.part[1], "text/html", m->html ? m->html : "",
-		   m->html_len);
+		   m->html_len, 1);
 	parsed_free(&p);
 }
 
@@ -718,6 +727,69 @@ static void test_qp_fuzz(void **state)
 	}
 }
 
+/* The size of each encoding, counted here apart from the encoder: QP by
+ * decoding what it wrote, base64 from the canonical length. */
+static size_t b64_len(const char *s, size_t n)
+{
+	size_t canon = n;
+	for (size_t i = 0; i < n; i++)
+		canon += s[i] == '\n' && (i == 0 || s[i - 1] != '\r');
+	size_t chars = (canon + 2) / 3 * 4;
+	return chars + (chars ? (chars - 1) / 76 * 2 : 0);
+}
+
+static void test_encoding_choice(void **state)
+{
+	(void)state;
+	/* Korean prose: 3 bytes per syllable, 9 in quoted-printable. */
+	struct buf ko = {0}, en = {0};
+	for (int i = 0; i < 200; i++)
+		buf_adds(&ko, i % 5 == 4 ? "\xEB\x8B\xA4.\n" : "\xEA\xB9\x80\xEC\xA0\x95 ");
+	for (int i = 0; i < 200; i++)
+		buf_adds(&en, i % 9 == 8 ? "caf\xC3\xA9.\n" : "North Korea ");
+	struct mime_msg m = base();
+	m.text = buf_str(&ko);
+	m.text_len = ko.len;
+	m.html = buf_str(&en);
+	m.html_len = en.len;
+	char *raw = build(&m);
+	check_message(raw, &m);
+	assert_string_equal(last_cte[0], "base64");
+	assert_string_equal(last_cte[1], "quoted-printable");
+	free(raw);
+
+	/* Exactly the shorter one, on both sides of the point where they
+	 * cross: 20 lines of 10 two-byte units, `accents` of them "\xC3\xA9"
+	 * (6 characters in quoted-printable), the rest "ab" (2). The lines
+	 * stay under 76 characters, so quoted-printable has no soft breaks
+	 * and its length is known here. */
+	for (int accents = 0; accents <= 10; accents++) {
+		struct buf t = {0};
+		for (int line = 0; line < 20; line++) {
+			if (line)
+				buf_addc(&t, '\n');
+			for (int i = 0; i < 10; i++)
+				buf_adds(&t, i < accents ? "\xC3\xA9" : "ab");
+		}
+		size_t qplen = 20 * (size_t)(6 * accents + 2 * (10 - accents)) + 19 * 2;
+		size_t b64 = b64_len(buf_str(&t), t.len);
+		m = base();
+		m.text = buf_str(&t);
+		m.text_len = t.len;
+		raw = build(&m);
+		check_message(raw, &m);
+		struct parsed p;
+		parse(raw, &p);
+		assert_string_equal(last_cte[0], b64 < qplen ? "base64" : "quoted-printable");
+		assert_int_equal(strlen(p.part[0].body), b64 < qplen ? b64 : qplen);
+		parsed_free(&p);
+		free(raw);
+		buf_free(&t);
+	}
+	buf_free(&ko);
+	buf_free(&en);
+}
+
 static void test_boundary_in_body(void **state)
 {
 	(void)state;
@@ -752,6 +824,7 @@ int main(void)
 		cmocka_unit_test(test_qp_long_lines),
 		cmocka_unit_test(test_empty_bodies),
 		cmocka_unit_test(test_qp_fuzz),
+		cmocka_unit_test(test_encoding_choice),
 		cmocka_unit_test(test_boundary_in_body),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

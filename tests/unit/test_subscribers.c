@@ -13,7 +13,8 @@
 #include "log.h"
 #include "subscribers.h"
 
-static struct tier_conf tiers[] = { { "free", "News", NULL }, { "pro", "NK PRO", NULL } };
+static struct tier_conf tiers[] = { { .name = "free", .label = "News" },
+                                    { .name = "pro", .label = "NK PRO" } };
 static const struct tier_list tier_list = { tiers, 2 };
 
 static int parse(const char *text, struct subscriber_list *l, struct nk_err *e)

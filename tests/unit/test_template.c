@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -353,11 +354,178 @@ static void invalid_tag_names_are_errors(void **state)
 	expect_compile_error("t", "{{a.}}", "t:1: invalid tag name 'a.'");
 }
 
-static void partials_are_an_error(void **state)
+static void partials_without_a_loader_are_an_error(void **state)
 {
 	(void)state;
 	expect_compile_error("t", "a\nb\n{{> footer}}\n",
-	                     "t:3: partials are not supported: '{{> footer}}'");
+	                     "t:3: partials are not available here: '{{> footer}}'");
+}
+
+/* Partials for the tests: name -> text; "fail" fails as a loader may. */
+static const char *const partials[][2] = {
+	{ "item", "<li>{{title}}</li>\n" },
+	{ "list", "<ul>\n{{#items}}\n{{> item}}\n{{/items}}\n</ul>\n" },
+	{ "broken", "ok\n{{#open}}\nnever closed\n" },
+	{ "closer", "{{/items}}\n" },
+	{ "unknown", "line 1\n{{nosuch}}\n" },
+	{ "self", "again {{> self}}" },
+	{ NULL, NULL },
+};
+
+static int load_partial(const char *name, void *ud, char **text, char **origin,
+                        struct nk_err *e)
+{
+	int *calls = ud;
+	(*calls)++;
+	for (size_t i = 0; partials[i][0]; i++)
+		if (strcmp(partials[i][0], name) == 0) {
+			*text = strdup(partials[i][1]);
+			*origin = NULL;
+			assert_true(asprintf(origin, "%s.html", name) > 0);
+			return 0;
+		}
+	return nk_fail(e, EX_CONFIG, "no partial '%s'", name);
+}
+
+static char *render_with_partials(const char *tpl, const char *json)
+{
+	struct nk_err e = {0};
+	int calls = 0;
+	struct tmpl *t = tmpl_compile_with("main.html", tpl, TMPL_ESCAPE_HTML,
+	                                   load_partial, &calls, &e);
+	if (!t)
+		fail_msg("compile: %s", e.msg);
+	cJSON *data = cJSON_Parse(json);
+	struct skel *s = tmpl_render(t, data, NULL, &e);
+	assert_non_null(s);
+	struct buf out = {0};
+	skel_fill(s, NULL, &out);
+	skel_free(s);
+	cJSON_Delete(data);
+	tmpl_free(t);
+	return buf_detach(&out);
+}
+
+static void partials_render_in_place_and_nest(void **state)
+{
+	(void)state;
+	char *out = render_with_partials("<h1>{{title}}</h1>\n{{> list}}\nend\n",
+	                                 "{\"title\": \"A & B\", \"items\": "
+	                                 "[{\"title\": \"one\"}, {\"title\": \"<two>\"}]}");
+	/* Standalone partial lines leave no blank line; the partial sees the
+	 * element its section pushed, and escaping is the template's. */
+	assert_string_equal(out, "<h1>A &amp; B</h1>\n<ul>\n<li>one</li>\n"
+	                         "<li>&lt;two&gt;</li>\n</ul>\nend\n");
+	free(out);
+}
+
+static void expect_partial_error(const char *tpl, const char *msg)
+{
+	struct nk_err e = {0};
+	int calls = 0;
+	struct tmpl *t = tmpl_compile_with("main.html", tpl, TMPL_ESCAPE_HTML,
+	                                   load_partial, &calls, &e);
+	assert_null(t);
+	assert_int_equal(e.code, EX_CONFIG);
+	assert_string_equal(e.msg, msg);
+}
+
+static void partial_errors_name_the_file_and_line(void **state)
+{
+	(void)state;
+	expect_partial_error("a\n{{> missing}}\n", "main.html:2: no partial 'missing'");
+	expect_partial_error("a\n\n{{> broken}}\n",
+	                     "broken.html:3: section 'open' opened on line 2 is never closed");
+	expect_partial_error("{{#items}}\n{{> closer}}\n",
+	                     "closer.html:1: '{{/items}}' closes no open section");
+	expect_partial_error("{{> ../etc/passwd}}",
+	                     "main.html:1: a partial's name is letters, digits, '-' and '_': "
+	                     "'{{> ../etc/passwd}}'");
+	expect_partial_error("x {{> self}}",
+	                     "self.html:1: partials nested more than 8 deep (does one "
+	                     "include itself?)");
+}
+
+/* ---- strict mode ---- */
+
+static const char *const lint_slots[] = { "recipient.name", "unsubscribe_url", NULL };
+
+struct reports {
+	struct buf all;   /* "file:line: what 'name'\n" for each */
+};
+
+static void collect(void *ud, const char *file, int line, const char *what,
+                    const char *name)
+{
+	struct reports *r = ud;
+	buf_printf(&r->all, "%s:%d: %s '%s'\n", file, line, what, name);
+}
+
+static const char SCHEMA[] =
+	"{\"title\": \"\", \"lead\": {\"title\": \"\", \"url\": \"\"},"
+	" \"days\": [{\"date\": \"\", \"articles\": [{\"title\": \"\", \"teaser\": false}]}],"
+	" \"more\": {\"count\": 1}}";
+
+static char *lint(const char *tpl, int *found)
+{
+	struct nk_err e = {0};
+	int calls = 0;
+	struct tmpl *t = tmpl_compile_with("main.html", tpl, TMPL_ESCAPE_HTML,
+	                                   load_partial, &calls, &e);
+	if (!t)
+		fail_msg("compile: %s", e.msg);
+	cJSON *schema = cJSON_Parse(SCHEMA);
+	struct reports r = {0};
+	*found = tmpl_lint(t, schema, lint_slots, collect, &r);
+	cJSON_Delete(schema);
+	tmpl_free(t);
+	return r.all.s ? buf_detach(&r.all) : strdup("");
+}
+
+static void lint_accepts_every_known_name(void **state)
+{
+	(void)state;
+	int n;
+	/* Names from outer contexts, dotted names, '.', slots, inverted
+	 * sections over known names and a known scalar as a section. */
+	char *got = lint("{{title}} {{lead.title}}{{#lead}}{{url}}{{/lead}}\n"
+	                 "{{#days}}{{date}}{{#articles}}{{title}}{{^teaser}}{{date}}{{/teaser}}"
+	                 "{{#teaser}}{{title}}{{/teaser}}{{/articles}}{{/days}}\n"
+	                 "{{recipient.name}} {{{unsubscribe_url}}} {{#more}}{{count}}{{/more}}"
+	                 "{{^more}}none{{/more}}{{#title}}{{.}}{{/title}}\n", &n);
+	assert_string_equal(got, "");
+	assert_int_equal(n, 0);
+	free(got);
+}
+
+static void lint_reports_unknown_names_with_file_and_line(void **state)
+{
+	(void)state;
+	int n;
+	char *got = lint("{{title}}\n{{unknownvar}}\n{{#days}}\n{{#articles}}{{titel}}"
+	                 "{{/articles}}\n{{/days}}\n{{#extras}}{{whatever}}{{/extras}}\n"
+	                 "{{lead.nosuch}}{{#recipient.name}}x{{/recipient.name}}\n{{> unknown}}\n",
+	                 &n);
+	assert_string_equal(got,
+	                    "main.html:2: unknown variable 'unknownvar'\n"
+	                    "main.html:4: unknown variable 'titel'\n"
+	                    "main.html:6: unknown section 'extras'\n"
+	                    "main.html:7: unknown variable 'lead.nosuch'\n"
+	                    "main.html:7: per-recipient value used as a section 'recipient.name'\n"
+	                    "unknown.html:2: unknown variable 'nosuch'\n");
+	assert_int_equal(n, 6);
+	free(got);
+}
+
+static void lint_does_not_find_names_of_a_list_element_outside_it(void **state)
+{
+	(void)state;
+	int n;
+	/* "articles" belongs to a day: unknown at the top level. */
+	char *got = lint("{{#articles}}{{title}}{{/articles}}", &n);
+	assert_string_equal(got, "main.html:1: unknown section 'articles'\n");
+	assert_int_equal(n, 1);
+	free(got);
 }
 
 static void template_inheritance_is_an_error(void **state)
@@ -629,6 +797,39 @@ static void map_lines_may_add_lines_without_moving_slots(void **state)
 	skel_free(s);
 }
 
+static void wrap_fills_slot_lines_before_wrapping_them(void **state)
+{
+	(void)state;
+	struct skel *s = render_slots("Hello {{recipient.name}}, here is the news of the day.\n"
+	                              "a line without any slot that is long enough to wrap\n"
+	                              "Leave: {{unsubscribe_url}}\n", "{}", TMPL_ESCAPE_NONE);
+	skel_wrap(s, 20, WRAP_NORMAL);
+	/* A long name wraps with its line; a short one leaves it short. */
+	const char *v[] = { "Maximilian Alexander Featherstonehaugh", "https://x.example/u?t=abc" };
+	fill_and_check(s, v, "Hello Maximilian\nAlexander\nFeatherstonehaugh,\n"
+	                     "here is the news of\nthe day.\n"
+	                     "a line without any\nslot that is long\nenough to wrap\n"
+	                     "Leave:\nhttps://x.example/u?t=abc\n");
+	const char *w[] = { "Jo", "u" };
+	fill_and_check(s, w, "Hello Jo, here is\nthe news of the day.\n"
+	                     "a line without any\nslot that is long\nenough to wrap\n"
+	                     "Leave: u\n");
+	skel_free(s);
+}
+
+static void wrap_handles_several_slots_and_the_last_line(void **state)
+{
+	(void)state;
+	struct skel *s = render_slots("{{recipient.name}} and {{recipient.name}} again\nx\n"
+	                              "{{unsubscribe_url}}", "{}", TMPL_ESCAPE_NONE);
+	skel_wrap(s, 10, WRAP_NORMAL);
+	const char *v[] = { "Anne", "https://u.example/" };
+	fill_and_check(s, v, "Anne and\nAnne again\nx\nhttps://u.example/");
+	/* Empty values leave the line's own blanks, which become its indent. */
+	fill_and_check(s, NULL, " and\n again\nx\n");
+	skel_free(s);
+}
+
 static void map_lines_on_empty_skeleton_calls_nothing(void **state)
 {
 	(void)state;
@@ -675,7 +876,12 @@ int main(void)
 		cmocka_unit_test(close_tag_without_open_section_is_an_error),
 		cmocka_unit_test(empty_tag_name_is_an_error),
 		cmocka_unit_test(invalid_tag_names_are_errors),
-		cmocka_unit_test(partials_are_an_error),
+		cmocka_unit_test(partials_without_a_loader_are_an_error),
+		cmocka_unit_test(partials_render_in_place_and_nest),
+		cmocka_unit_test(partial_errors_name_the_file_and_line),
+		cmocka_unit_test(lint_accepts_every_known_name),
+		cmocka_unit_test(lint_reports_unknown_names_with_file_and_line),
+		cmocka_unit_test(lint_does_not_find_names_of_a_list_element_outside_it),
 		cmocka_unit_test(template_inheritance_is_an_error),
 		cmocka_unit_test(delimiter_changes_are_an_error),
 		cmocka_unit_test(nesting_deeper_than_64_is_an_error),
@@ -692,6 +898,8 @@ int main(void)
 		cmocka_unit_test(map_lines_keeps_slots_at_line_edges_in_place),
 		cmocka_unit_test(map_lines_may_add_lines_without_moving_slots),
 		cmocka_unit_test(map_lines_on_empty_skeleton_calls_nothing),
+		cmocka_unit_test(wrap_fills_slot_lines_before_wrapping_them),
+		cmocka_unit_test(wrap_handles_several_slots_and_the_last_line),
 	};
 	return cmocka_run_group_tests_name("template", tests, NULL, NULL);
 }

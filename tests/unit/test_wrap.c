@@ -14,7 +14,7 @@
 static void check_wrap(const char *in, int width, const char *want)
 {
 	struct buf b = {0};
-	wrap_line(in, strlen(in), width, &b);
+	wrap_line(in, strlen(in), width, WRAP_NORMAL, &b);
 	assert_string_equal(buf_str(&b), want);
 	buf_free(&b);
 }
@@ -69,6 +69,15 @@ static void wrap_url_with_break_characters_not_split(void **state)
 	check_wrap("well-known-and-hyphenated", 12, "well-known-\nand-\nhyphenated");
 }
 
+static void wrap_address_stays_whole(void **state)
+{
+	(void)state;
+	check_wrap("This copy was sent to reader@example.invalid today", 30,
+		   "This copy was sent to\nreader@example.invalid today");
+	check_wrap("to jane-doe@mail.example.co.kr.", 12,
+		   "to\njane-doe@mail.example.co.kr.");
+}
+
 static void wrap_korean_by_columns(void **state)
 {
 	(void)state;
@@ -81,7 +90,7 @@ static void wrap_korean_by_columns(void **state)
 			 "\xEC\xA0\x95\xEC\x9D\x80 \xEC\x9C\x84\xEC\x9B\x90\xEC\x9E\xA5"
 			 "\xEC\x9D\xB4 \xEB\xA7\x90\xED\x96\x88\xEB\x8B\xA4";
 	struct buf b = {0};
-	wrap_line(in, strlen(in), 20, &b);
+	wrap_line(in, strlen(in), 20, WRAP_NORMAL, &b);
 	char *out = buf_detach(&b);
 
 	int lines = 0;
@@ -104,7 +113,7 @@ static void wrap_korean_loses_only_spaces(void **state)
 			 "\xEC\x9E\xA5\xEC\x9D\xB4 \xEB\xA7\x90\xED\x96\x88\xEB\x8B\xA4 "
 			 "\xEB\xB6\x81\xED\x95\x9C\xEC\x9D\xB4";
 	struct buf b = {0};
-	wrap_line(in, strlen(in), 10, &b);
+	wrap_line(in, strlen(in), 10, WRAP_NORMAL, &b);
 
 	/* Taking out every '\n' and ' ' from both sides must match: a break
 	 * may replace a space or sit between syllables, nothing else. */
@@ -141,10 +150,77 @@ static void wrap_empty_appends_nothing(void **state)
 	(void)state;
 	struct buf b = {0};
 	buf_adds(&b, "keep");
-	wrap_line("", 0, 20, &b);
+	wrap_line("", 0, 20, WRAP_NORMAL, &b);
 	assert_string_equal(buf_str(&b), "keep");
-	wrap_line(" one two", 8, 4, &b);
+	wrap_line(" one two", 8, 4, WRAP_NORMAL, &b);
 	assert_string_equal(buf_str(&b), "keep one\n two");
+	buf_free(&b);
+}
+
+/* ---- WRAP_KEEP_ALL ---------------------------------------------------- */
+
+/* "김정은 위원장이 말했다 북한이": four words of three or four syllables. */
+static const char KO[] = "\xEA\xB9\x80\xEC\xA0\x95\xEC\x9D\x80 \xEC\x9C\x84\xEC\x9B\x90"
+			 "\xEC\x9E\xA5\xEC\x9D\xB4 \xEB\xA7\x90\xED\x96\x88\xEB\x8B\xA4 "
+			 "\xEB\xB6\x81\xED\x95\x9C\xEC\x9D\xB4";
+
+static char *wrap_ko(const char *in, int width, enum wrap_words words)
+{
+	struct buf b = {0};
+	wrap_line(in, strlen(in), width, words, &b);
+	return buf_detach(&b);
+}
+
+static void keep_all_breaks_korean_only_at_spaces(void **state)
+{
+	(void)state;
+	/* At 10 columns (five syllables) UAX #14 alone splits 위원장이 and
+	 * 말했다 across lines; keep-all moves whole words instead. */
+	char *normal = wrap_ko(KO, 10, WRAP_NORMAL);
+	char *keep = wrap_ko(KO, 10, WRAP_KEEP_ALL);
+	assert_string_equal(keep, "\xEA\xB9\x80\xEC\xA0\x95\xEC\x9D\x80\n"
+			    "\xEC\x9C\x84\xEC\x9B\x90\xEC\x9E\xA5\xEC\x9D\xB4\n"
+			    "\xEB\xA7\x90\xED\x96\x88\xEB\x8B\xA4\n"
+			    "\xEB\xB6\x81\xED\x95\x9C\xEC\x9D\xB4");
+	assert_string_not_equal(normal, keep);
+	/* Every line of the keep-all result is a whole word of the input. */
+	for (char *save = NULL, *l = strtok_r(keep, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save)) {
+		size_t n = strlen(l);
+		const char *at = strstr(KO, l);
+		assert_non_null(at);
+		assert_true(at == KO || at[-1] == ' ');
+		assert_true(at[n] == ' ' || at[n] == '\0');
+	}
+	free(normal);
+	free(keep);
+}
+
+static void keep_all_word_wider_than_line_stays_whole(void **state)
+{
+	(void)state;
+	/* 위원장이 is 8 columns: at width 4 it overflows rather than splits. */
+	char *keep = wrap_ko(KO, 4, WRAP_KEEP_ALL);
+	assert_string_equal(keep, "\xEA\xB9\x80\xEC\xA0\x95\xEC\x9D\x80\n"
+			    "\xEC\x9C\x84\xEC\x9B\x90\xEC\x9E\xA5\xEC\x9D\xB4\n"
+			    "\xEB\xA7\x90\xED\x96\x88\xEB\x8B\xA4\n"
+			    "\xEB\xB6\x81\xED\x95\x9C\xEC\x9D\xB4");
+	free(keep);
+}
+
+static void keep_all_leaves_latin_and_punctuation_breaks(void **state)
+{
+	(void)state;
+	struct buf b = {0};
+	const char *in = "The quick brown fox jumps over the lazy dog and keeps running.";
+	wrap_line(in, strlen(in), 20, WRAP_KEEP_ALL, &b);
+	assert_string_equal(buf_str(&b),
+			    "The quick brown fox\njumps over the lazy\ndog and keeps\nrunning.");
+	buf_free(&b);
+	/* After a hyphen a break is still allowed, as in CSS. */
+	check_wrap("well-known-and-hyphenated", 12, "well-known-\nand-\nhyphenated");
+	wrap_line("well-known-and-hyphenated", 25, 12, WRAP_KEEP_ALL, &b);
+	assert_string_equal(buf_str(&b), "well-known-\nand-\nhyphenated");
 	buf_free(&b);
 }
 
@@ -171,11 +247,15 @@ int main(void)
 		cmocka_unit_test(wrap_long_url_stays_whole),
 		cmocka_unit_test(wrap_long_first_word_no_empty_line),
 		cmocka_unit_test(wrap_url_with_break_characters_not_split),
+		cmocka_unit_test(wrap_address_stays_whole),
 		cmocka_unit_test(wrap_korean_by_columns),
 		cmocka_unit_test(wrap_korean_loses_only_spaces),
 		cmocka_unit_test(wrap_curly_quotes_stay_with_word),
 		cmocka_unit_test(wrap_short_line_unchanged),
 		cmocka_unit_test(wrap_empty_appends_nothing),
+		cmocka_unit_test(keep_all_breaks_korean_only_at_spaces),
+		cmocka_unit_test(keep_all_word_wider_than_line_stays_whole),
+		cmocka_unit_test(keep_all_leaves_latin_and_punctuation_breaks),
 		cmocka_unit_test(width_counts_columns),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
