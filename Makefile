@@ -32,7 +32,7 @@ endif
 # breaks the link where dpkg's files are missing: filter it out. libunistring
 # ships no .pc file on Debian. Evaluated once, on first use, so that
 # `make demo` can install the packages before anything asks pkg-config.
-PKGS = libetpan libcurl libcjson sqlite3 libxml-2.0 gnutls
+PKGS = libetpan libcurl libcjson sqlite3 libxml-2.0 gnutls opendkim libmicrohttpd
 PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
 PKG_LIBS   = $(eval PKG_LIBS := $$(filter-out -specs=%,$$(shell pkg-config --libs $(PKGS))) -lunistring)$(PKG_LIBS)
 TEST_LIBS  = $(eval TEST_LIBS := $$(shell pkg-config --libs cmocka))$(TEST_LIBS)
@@ -46,7 +46,7 @@ override LDFLAGS += $(SAN)
 #   digest/  the program (config, editions, delivery, state), then the
 #            commands (main, cli, cmd_*) on top
 UTIL    = xalloc buf err log ini datetime utf8 html_text wrap
-MAIL    = base64 address rfc2047 mime unsubscribe smtp
+MAIL    = base64 address rfc2047 mime unsubscribe smtp dkim_sign
 PROGRAM = config subscribers article fetch feed feed_jsonfeed feed_wordpress \
           collect select group template render edition personalise deliver state
 CMDS    = cli cmd_render cmd_send cmd_fetch cmd_check cmd_status
@@ -66,7 +66,8 @@ TEMPLATES = templates/subject.txt templates/digest.txt templates/digest.html
 # One unit test program per module it tests.
 UNIT = test_utf8 test_html_text test_wrap test_datetime test_config \
        test_address test_rfc2047 test_mime test_smtp_classify test_template \
-       test_feed test_select test_group test_subscribers test_state
+       test_feed test_select test_group test_subscribers test_state \
+       test_unsubscribe
 UNIT_BINS = $(UNIT:%=$(OUT)/tests/%)
 
 .PHONY: all demo test check check-layers unit-bins bench install clean deps deps-test

@@ -3,6 +3,7 @@
 #include "edition.h"
 #include "feed.h"
 #include "fetch.h"
+#include "personalise.h"
 #include "render.h"
 #include "smtp.h"
 #include "state.h"
@@ -63,6 +64,11 @@ static void check_secrets(const struct config *cfg, struct tally *t)
 	if (!rc)
 		rc = config_read_secret(cfg->unsub_secret_file, "NKDIGEST_UNSUBSCRIBE_SECRET",
 		                        token, "unsubscribe secret", &s, &e);
+	/* The DKIM key, loaded and tried as send would. */
+	struct personal_keys k = {0};
+	if (!rc)
+		rc = personal_keys_open(cfg, NULL, s, true, &k, &e);
+	personal_keys_close(&k);
 	config_free_secret(s);
 	line(t, rc, "secrets", &e);
 }

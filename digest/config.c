@@ -512,6 +512,33 @@ static int unsubscribe_key(struct config *cfg, const struct ini *ini,
 	return 0;
 }
 
+/* RFC 6376 §3.1: a selector is dot-separated labels; so is a domain. */
+static bool dkim_labels(const char *s)
+{
+	size_t n = strlen(s);
+	if (!n || n > 253 || s[0] == '.' || s[n - 1] == '.' || strstr(s, ".."))
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	              "0123456789-_.") == n;
+}
+
+static int dkim_key(struct config *cfg, const struct ini *ini, const struct ini_entry *en,
+                    struct nk_err *e)
+{
+	const char *k = en->key, *v = en->value;
+	if (!strcmp(k, "selector") || !strcmp(k, "domain")) {
+		if (!dkim_labels(v))
+			return bad(e, ini, en, "expected letters, digits, '-', '_' and dots");
+		set_str(!strcmp(k, "selector") ? &cfg->dkim_selector : &cfg->dkim_domain, v);
+	} else if (!strcmp(k, "key_file")) {
+		set_path(cfg, &cfg->dkim_key_file, v);
+	} else {
+		return nk_fail(e, EX_CONFIG, "%s:%d: unknown key '%s' in [dkim]",
+		               ini->path, en->line, k);
+	}
+	return 0;
+}
+
 /* ---- loading ---- */
 
 static void defaults(struct config *cfg)
@@ -568,6 +595,16 @@ static int check_whole(struct config *cfg, struct nk_err *e)
 		cfg->state = resolve(cfg, "nkdigest-state.db");
 	if (cfg->from_addr && !cfg->envelope_from)
 		cfg->envelope_from = xstrdup(cfg->from_addr);
+	if (cfg->dkim_selector || cfg->dkim_domain || cfg->dkim_key_file) {
+		if (!cfg->dkim_selector || !cfg->dkim_key_file)
+			return nk_fail(e, EX_CONFIG, "%s: [dkim] needs both selector and "
+			               "key_file", cfg->path);
+		if (!cfg->dkim_domain && !cfg->from_addr)
+			return nk_fail(e, EX_CONFIG, "%s: [dkim] needs domain (or [smtp] from "
+			               "to take it from)", cfg->path);
+		if (!cfg->dkim_domain)
+			cfg->dkim_domain = xstrdup(address_domain(cfg->from_addr));
+	}
 	return 0;
 }
 
@@ -594,7 +631,7 @@ int config_load(const char *path, struct config *cfg, struct nk_err *e)
 		const struct ini_entry *en = &ini.entries[i];
 		const char *s = en->section;
 		if ((!strcmp(s, "digest") || !strcmp(s, "smtp") || !strcmp(s, "subscribers") ||
-		     !strcmp(s, "unsubscribe")) && en->name)
+		     !strcmp(s, "unsubscribe") || !strcmp(s, "dkim")) && en->name)
 			rc = nk_fail(e, EX_CONFIG, "%s:%d: [%s] takes no name", ini.path,
 			             en->line, s);
 		else if (!strcmp(s, "digest"))
@@ -609,6 +646,8 @@ int config_load(const char *path, struct config *cfg, struct nk_err *e)
 			rc = subscribers_key(cfg, &ini, en, e);
 		else if (!strcmp(s, "unsubscribe"))
 			rc = unsubscribe_key(cfg, &ini, en, e);
+		else if (!strcmp(s, "dkim"))
+			rc = dkim_key(cfg, &ini, en, e);
 		else if (!*s)
 			rc = nk_fail(e, EX_CONFIG, "%s:%d: key '%s' outside any [section]",
 			             ini.path, en->line, en->key);
@@ -771,5 +810,8 @@ void config_free(struct config *cfg)
 	free(cfg->unsub_url);
 	free(cfg->unsub_mailto);
 	free(cfg->unsub_secret_file);
+	free(cfg->dkim_selector);
+	free(cfg->dkim_domain);
+	free(cfg->dkim_key_file);
 	memset(cfg, 0, sizeof *cfg);
 }

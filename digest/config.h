@@ -86,6 +86,11 @@ struct config {
 	char *unsub_url;         /* may contain {{token}} and {{email}} */
 	char *unsub_mailto;
 	char *unsub_secret_file;
+
+	/* [dkim]: all three set, or none (no signing) */
+	char *dkim_selector;
+	char *dkim_domain;       /* defaults to the From address's domain */
+	char *dkim_key_file;     /* PEM private key, RSA or Ed25519, mode 0600 */
 };
 
 /* Picks the config file: explicit (from -c) if not NULL, else

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "edition.h"
 #include "err.h"
+#include "personalise.h"
 #include "smtp.h"
 #include "state.h"
 
@@ -26,15 +27,15 @@ struct deliver_stats {
 	long count[DELIVERY_NSTATUS];        /* the edition's journal afterwards */
 };
 
-/* Delivers ed (recorded in st and rendered; borrowed). secret signs the
- * unsubscribe links. Returns 0 when every recipient handed over got an
+/* Delivers ed (recorded in st and rendered; borrowed). keys make each
+ * copy's unsubscribe link, Message-ID and signature (see personalise.h). Returns 0 when every recipient handed over got an
  * answer (stats says which); EX_UNAVAILABLE or EX_CONFIG when the server
  * cannot be used at all (unreachable, TLS, login, sender refused): what
  * was not sent stays pending for the next run; the state file's codes
  * (see state.h) when the journal cannot be read or written, which stops
  * the run at once. */
 int deliver_edition(const struct config *cfg, struct state *st, const struct edition *ed,
-                    const struct smtp_params *sp, const char *secret,
+                    const struct smtp_params *sp, const struct personal_keys *keys,
                     const struct deliver_opts *o, struct deliver_stats *stats,
                     struct nk_err *e);
 

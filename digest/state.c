@@ -5,9 +5,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #define SCHEMA_VERSION 1
@@ -98,6 +100,19 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS suppressions("
 	"  email TEXT PRIMARY KEY COLLATE NOCASE,"
 	"  reason TEXT NOT NULL,"
+	"  created INTEGER NOT NULL);"
+	/* Hard bounces read back from the mailbox (`bounces`); key names the
+	 * bounced message so a report read twice counts once. */
+	"CREATE TABLE IF NOT EXISTS bounce_reports("
+	"  email TEXT NOT NULL COLLATE NOCASE,"
+	"  key TEXT NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  PRIMARY KEY(email, key));"
+	/* When an address was last taken off the list: its bounces before
+	 * then no longer count. */
+	"CREATE TABLE IF NOT EXISTS resubscriptions("
+	"  email TEXT PRIMARY KEY COLLATE NOCASE,"
 	"  created INTEGER NOT NULL);";
 
 static int check_version(struct state *st, bool writable, struct nk_err *e)
@@ -114,11 +129,43 @@ static int check_version(struct state *st, bool writable, struct nk_err *e)
 	if (version > SCHEMA_VERSION)
 		return nk_fail(e, EX_DATAERR, "%s: written by a newer nkdigest (schema %d)",
 		               st->path, version);
+	/* OR IGNORE: a send and a serve may create the file at the same time. */
 	if (version == 0 && writable &&
-	    sqlite3_exec(st->db, "INSERT INTO meta VALUES('schema', '1')", NULL, NULL,
-	                 NULL) != SQLITE_OK)
+	    sqlite3_exec(st->db, "INSERT OR IGNORE INTO meta VALUES('schema', '1')", NULL,
+	                 NULL, NULL) != SQLITE_OK)
 		return db_fail(st, e, "cannot initialise");
 	return 0;
+}
+
+/* 16 random hex digits. */
+static void random_hex(char out[STATE_INSTANCE_LEN + 1])
+{
+	unsigned char r[STATE_INSTANCE_LEN / 2];
+	size_t got = 0;
+	while (got < sizeof r) {
+		ssize_t n = getrandom(r + got, sizeof r - got, 0);
+		if (n < 0 && errno != EINTR)
+			abort();   /* Linux >= 3.17 always has it */
+		if (n > 0)
+			got += (size_t)n;
+	}
+	for (size_t i = 0; i < sizeof r; i++)
+		snprintf(out + 2 * i, 3, "%02x", r[i]);
+}
+
+/* Gives a writable file its instance id once; the first writer wins. */
+static int make_instance(struct state *st, struct nk_err *e)
+{
+	char id[STATE_INSTANCE_LEN + 1];
+	random_hex(id);
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(st->db, "INSERT OR IGNORE INTO meta VALUES('instance', ?)",
+	                       -1, &q, NULL) != SQLITE_OK)
+		return db_fail(st, e, "cannot prepare a query");
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_TRANSIENT);
+	int r = sqlite3_step(q);
+	sqlite3_finalize(q);
+	return r == SQLITE_DONE ? 0 : db_fail(st, e, "cannot initialise");
 }
 
 static int take_lock(struct state *st, struct nk_err *e)
@@ -150,8 +197,9 @@ int state_open(const char *path, enum state_mode mode, struct state **out,
 	st->lock_fd = -1;
 	*out = NULL;
 	int rc = 0;
-	if (mode == STATE_WRITE) {
-		rc = take_lock(st, e);
+	if (mode == STATE_WRITE || mode == STATE_SHARED) {
+		if (mode == STATE_WRITE)
+			rc = take_lock(st, e);
 		if (!rc && sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
 		                           SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
 			rc = nk_fail(e, EX_CANTCREAT, "%s: %s", path,
@@ -167,23 +215,26 @@ int state_open(const char *path, enum state_mode mode, struct state **out,
 			rc = nk_fail(e, EX_SOFTWARE, "cannot open an in-memory database");
 		mode = STATE_WRITE;   /* for the schema below; nothing reaches disk */
 	}
+	bool writable = mode != STATE_READ;
 	if (!rc) {
 		sqlite3_busy_timeout(st->db, 10000);
 		/* WAL: readers (status) never block the sender. synchronous=NORMAL
 		 * in WAL survives a crash of the process; after a power cut the last
 		 * few commits can be lost, which can only cause a repeat of those
 		 * few messages, never a lost one. */
-		if (mode == STATE_WRITE &&
+		if (writable &&
 		    sqlite3_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 		                 "PRAGMA foreign_keys=ON;", NULL, NULL, NULL) != SQLITE_OK)
 			rc = db_fail(st, e, "cannot set up");
-		else if (mode == STATE_WRITE &&
+		else if (writable &&
 		         sqlite3_exec(st->db, schema, NULL, NULL, NULL) != SQLITE_OK)
 			rc = nk_fail(e, EX_DATAERR, "%s: not an nkdigest state file (%s)", path,
 			             sqlite3_errmsg(st->db));
 	}
 	if (!rc)
-		rc = check_version(st, mode == STATE_WRITE, e);
+		rc = check_version(st, writable, e);
+	if (!rc && writable)
+		rc = make_instance(st, e);
 	if (!rc)
 		rc = prepare(st, "SELECT 1 FROM edition_articles WHERE key = ?", &st->seen, e);
 	if (!rc)
@@ -489,23 +540,56 @@ int state_suppressed(struct state *st, const char *email, bool *suppressed,
 int state_suppress(struct state *st, const char *email, const char *reason,
                    time_t now, struct nk_err *e)
 {
+	return state_suppress_new(st, email, reason, now, NULL, e);
+}
+
+int state_suppress_new(struct state *st, const char *email, const char *reason,
+                       time_t when, bool *added, struct nk_err *e)
+{
 	sqlite3_stmt *q;
 	if (prepare(st, "INSERT OR IGNORE INTO suppressions(email, reason, created)"
 	            " VALUES(?,?,?)", &q, e))
 		return e->code;
 	sqlite3_bind_text(q, 1, email, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, reason, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 3, (sqlite3_int64)now);
+	sqlite3_bind_int64(q, 3, (sqlite3_int64)when);
 	int r = sqlite3_step(q);
 	sqlite3_finalize(q);
-	return r == SQLITE_DONE ? 0 : db_fail(st, e, "cannot record a suppression");
+	if (r != SQLITE_DONE)
+		return db_fail(st, e, "cannot record a suppression");
+	if (added)
+		*added = sqlite3_changes(st->db) > 0;
+	return 0;
+}
+
+static bool table_exists(struct state *st, const char *name)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM sqlite_master WHERE type = 'table'"
+	                       " AND name = ?", -1, &q, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	bool yes = sqlite3_step(q) == SQLITE_ROW;
+	sqlite3_finalize(q);
+	return yes;
 }
 
 int state_bounces(struct state *st, const char *email, int *n, struct nk_err *e)
 {
 	sqlite3_stmt *q;
-	if (prepare(st, "SELECT count(*) FROM deliveries WHERE email = ? COLLATE NOCASE"
-	            " AND status = 'failed'", &q, e))
+	/* A file from before bounce reports has neither table: the schema
+	 * adds them on the first writable open, and a read-only reader of
+	 * such a file counts the journal alone. */
+	bool reports = table_exists(st, "bounce_reports") && table_exists(st, "resubscriptions");
+	if (prepare(st, reports
+	            ? "SELECT (SELECT count(*) FROM deliveries WHERE email = ?1 COLLATE NOCASE"
+	              " AND status = 'failed' AND coalesce(last_try, 0) >= coalesce("
+	              "(SELECT created FROM resubscriptions WHERE email = ?1), 0))"
+	              " + (SELECT count(*) FROM bounce_reports WHERE email = ?1"
+	              " AND created >= coalesce("
+	              "(SELECT created FROM resubscriptions WHERE email = ?1), 0))"
+	            : "SELECT count(*) FROM deliveries WHERE email = ? COLLATE NOCASE"
+	              " AND status = 'failed'", &q, e))
 		return e->code;
 	sqlite3_bind_text(q, 1, email, -1, SQLITE_STATIC);
 	int rc = 0;
@@ -557,5 +641,165 @@ int state_summaries(struct state *st, size_t max, struct edition_summary **v,
 		*v = NULL;
 		*n = 0;
 	}
+	return rc;
+}
+
+int state_suppress_all(struct state *st, const struct suppression *v, size_t n,
+                       size_t *added, struct nk_err *e)
+{
+	*added = 0;
+	int rc = exec(st, "BEGIN IMMEDIATE", e);
+	for (size_t i = 0; !rc && i < n; i++) {
+		bool one;
+		rc = state_suppress_new(st, v[i].email, v[i].reason, v[i].created, &one, e);
+		*added += one;
+	}
+	if (!rc)
+		rc = exec(st, "COMMIT", e);
+	if (rc) {
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		*added = 0;
+	}
+	return rc;
+}
+
+static void suppression_from_row(sqlite3_stmt *q, struct suppression *s)
+{
+	s->email = col_dup(q, 0);
+	s->reason = col_dup(q, 1);
+	s->created = (time_t)sqlite3_column_int64(q, 2);
+}
+
+int state_suppression(struct state *st, const char *email, struct suppression *s,
+                      bool *found, struct nk_err *e)
+{
+	sqlite3_stmt *q;
+	*s = (struct suppression){0};
+	*found = false;
+	if (prepare(st, "SELECT email, reason, created FROM suppressions WHERE email = ?",
+	            &q, e))
+		return e->code;
+	sqlite3_bind_text(q, 1, email, -1, SQLITE_STATIC);
+	int r = sqlite3_step(q);
+	if (r == SQLITE_ROW) {
+		suppression_from_row(q, s);
+		*found = true;
+	}
+	sqlite3_finalize(q);
+	return r == SQLITE_ROW || r == SQLITE_DONE ? 0
+	       : db_fail(st, e, "cannot read the suppression list");
+}
+
+void state_suppression_clear(struct suppression *s)
+{
+	free(s->email);
+	free(s->reason);
+	*s = (struct suppression){0};
+}
+
+int state_unsuppress(struct state *st, const char *email, time_t now, bool *removed,
+                     struct nk_err *e)
+{
+	sqlite3_stmt *q = NULL;
+	*removed = false;
+	int rc = exec(st, "BEGIN IMMEDIATE", e);
+	if (!rc)
+		rc = prepare(st, "DELETE FROM suppressions WHERE email = ?", &q, e);
+	if (!rc) {
+		sqlite3_bind_text(q, 1, email, -1, SQLITE_STATIC);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			rc = db_fail(st, e, "cannot change the suppression list");
+		*removed = sqlite3_changes(st->db) > 0;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (!rc && *removed)
+		rc = prepare(st, "INSERT OR REPLACE INTO resubscriptions(email, created)"
+		             " VALUES(?,?)", &q, e);
+	if (!rc && q) {
+		sqlite3_bind_text(q, 1, email, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, (sqlite3_int64)now);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			rc = db_fail(st, e, "cannot record a resubscription");
+	}
+	sqlite3_finalize(q);
+	if (!rc)
+		rc = exec(st, "COMMIT", e);
+	if (rc) {
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		*removed = false;
+	}
+	return rc;
+}
+
+int state_suppressions(struct state *st, struct suppression **v, size_t *n,
+                       struct nk_err *e)
+{
+	sqlite3_stmt *q;
+	size_t cap = 0;
+	*v = NULL;
+	*n = 0;
+	if (prepare(st, "SELECT email, reason, created FROM suppressions"
+	            " ORDER BY created, email", &q, e))
+		return e->code;
+	int r;
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		*v = xgrow(*v, &cap, *n + 1, sizeof **v);
+		suppression_from_row(q, &(*v)[(*n)++]);
+	}
+	sqlite3_finalize(q);
+	if (r != SQLITE_DONE) {
+		state_suppressions_free(*v, *n);
+		*v = NULL;
+		*n = 0;
+		return db_fail(st, e, "cannot read the suppression list");
+	}
+	return 0;
+}
+
+void state_suppressions_free(struct suppression *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		state_suppression_clear(&v[i]);
+	free(v);
+}
+
+int state_bounce_report(struct state *st, const char *email, const char *key,
+                        const char *status, time_t now, bool *added, struct nk_err *e)
+{
+	sqlite3_stmt *q;
+	if (prepare(st, "INSERT OR IGNORE INTO bounce_reports(email, key, status, created)"
+	            " VALUES(?,?,?,?)", &q, e))
+		return e->code;
+	sqlite3_bind_text(q, 1, email, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, (sqlite3_int64)now);
+	int r = sqlite3_step(q);
+	sqlite3_finalize(q);
+	if (r != SQLITE_DONE)
+		return db_fail(st, e, "cannot record a bounce");
+	*added = sqlite3_changes(st->db) > 0;
+	return 0;
+}
+
+int state_instance(struct state *st, char id[STATE_INSTANCE_LEN + 1], struct nk_err *e)
+{
+	sqlite3_stmt *q;
+	if (prepare(st, "SELECT value FROM meta WHERE key = 'instance'", &q, e))
+		return e->code;
+	int r = sqlite3_step(q);
+	const char *v = r == SQLITE_ROW ? (const char *)sqlite3_column_text(q, 0) : NULL;
+	int rc = 0;
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = db_fail(st, e, "cannot read the instance id");
+	else if (!v)
+		random_hex(id);   /* read-only and from before instance ids */
+	else if (strlen(v) != STATE_INSTANCE_LEN || strspn(v, "0123456789abcdef") !=
+	         STATE_INSTANCE_LEN)
+		rc = nk_fail(e, EX_DATAERR, "%s: damaged instance id '%.40s'", st->path, v);
+	else
+		memcpy(id, v, STATE_INSTANCE_LEN + 1);
+	sqlite3_finalize(q);
 	return rc;
 }

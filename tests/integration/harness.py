@@ -274,6 +274,28 @@ def parse_message(data):
     return email.message_from_bytes(data, policy=email.policy.default)
 
 
+def readme_token_check():
+    """The README's Python recipe for checking an unsubscribe token, taken
+    from the README itself and run as it stands: unsubscribe_address(
+    secret_file, token) -> address or None."""
+    text = (REPO / "README.md").read_text()
+    start = text.index("\n    import base64\n")
+    lines = []
+    for line in text[start + 1:].splitlines():
+        if line and not line.startswith("    "):
+            break
+        lines.append(line[4:])
+    scope = {}
+    exec("\n".join(lines), scope)
+    return scope["unsubscribe_address"]
+
+
+def unsubscribe_token(header):
+    """The token in a List-Unsubscribe header's https URL."""
+    m = re.search(r"<https://[^>]*[?&/]t=(v1\.[A-Za-z0-9_-]+)>", header)
+    return m.group(1) if m else None
+
+
 class NkTestCase(unittest.TestCase):
     """A temporary directory, servers that stop with the test, and nk()."""
 
