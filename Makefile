@@ -45,11 +45,11 @@ override LDFLAGS += $(SAN)
 #   mail/    mail standards; knows nothing of nkdigest's config, state or editions
 #   digest/  the program (config, editions, delivery, state), then the
 #            commands (main, cli, cmd_*) on top
-UTIL    = xalloc buf err log ini datetime utf8 html_text wrap
+UTIL    = xalloc buf err log ini datetime utf8 html_text wrap csv
 MAIL    = base64 address rfc2047 mime unsubscribe smtp dkim_sign
-PROGRAM = config subscribers article fetch feed feed_jsonfeed feed_wordpress \
+PROGRAM = config subscribers suppressions article fetch feed feed_jsonfeed feed_wordpress \
           collect select group template render edition personalise deliver state
-CMDS    = cli cmd_render cmd_send cmd_fetch cmd_check cmd_status
+CMDS    = cli cmd_render cmd_send cmd_fetch cmd_check cmd_status cmd_unsubscribe
 
 # Each layer is compiled with only its own and lower include paths, so an
 # include that points up the layers does not compile. scripts/check-layers

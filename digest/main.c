@@ -20,6 +20,10 @@ static const char usage[] =
 	"  fetch    fetch the sources and list what the next edition would carry\n"
 	"  check    check the config, templates and subscriber list\n"
 	"  status   show the last editions and their deliveries\n"
+	"  unsubscribe, resubscribe\n"
+	"           put addresses on the suppression list, or take them off\n"
+	"  suppressions list|export|import\n"
+	"           the suppression list, as a table or CSV\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE  config file (default: $NKDIGEST_CONFIG,\n"
@@ -43,6 +47,9 @@ static const struct {
 	{ "fetch", cmd_fetch },
 	{ "check", cmd_check },
 	{ "status", cmd_status },
+	{ "unsubscribe", cmd_unsubscribe },
+	{ "resubscribe", cmd_resubscribe },
+	{ "suppressions", cmd_suppressions },
 };
 
 int main(int argc, char **argv)
