@@ -48,8 +48,10 @@ override LDFLAGS += $(SAN)
 UTIL    = xalloc buf err log ini datetime utf8 html_text wrap csv
 MAIL    = base64 address rfc2047 mime unsubscribe smtp dkim_sign
 PROGRAM = config subscribers suppressions article fetch feed feed_jsonfeed feed_wordpress \
-          collect select group template render edition personalise deliver state
-CMDS    = cli cmd_render cmd_send cmd_fetch cmd_check cmd_status cmd_unsubscribe
+          collect select group template render edition personalise deliver state \
+          serve
+CMDS    = cli cmd_render cmd_send cmd_fetch cmd_check cmd_status cmd_unsubscribe \
+          cmd_serve
 
 # Each layer is compiled with only its own and lower include paths, so an
 # include that points up the layers does not compile. scripts/check-layers

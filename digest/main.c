@@ -24,6 +24,7 @@ static const char usage[] =
 	"           put addresses on the suppression list, or take them off\n"
 	"  suppressions list|export|import\n"
 	"           the suppression list, as a table or CSV\n"
+	"  serve    answer one-click unsubscribe links over HTTP\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE  config file (default: $NKDIGEST_CONFIG,\n"
@@ -50,6 +51,7 @@ static const struct {
 	{ "unsubscribe", cmd_unsubscribe },
 	{ "resubscribe", cmd_resubscribe },
 	{ "suppressions", cmd_suppressions },
+	{ "serve", cmd_serve },
 };
 
 int main(int argc, char **argv)
