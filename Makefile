@@ -46,12 +46,12 @@ override LDFLAGS += $(SAN)
 #   digest/  the program (config, editions, delivery, state), then the
 #            commands (main, cli, cmd_*) on top
 UTIL    = xalloc buf err log ini datetime utf8 html_text wrap csv
-MAIL    = base64 address rfc2047 mime unsubscribe smtp dkim_sign
+MAIL    = base64 address rfc2047 mime unsubscribe smtp dkim_sign dsn
 PROGRAM = config subscribers suppressions article fetch feed feed_jsonfeed feed_wordpress \
           collect select group template render edition personalise deliver state \
-          serve
+          serve bounces
 CMDS    = cli cmd_render cmd_send cmd_fetch cmd_check cmd_status cmd_unsubscribe \
-          cmd_serve
+          cmd_serve cmd_bounces
 
 # Each layer is compiled with only its own and lower include paths, so an
 # include that points up the layers does not compile. scripts/check-layers
@@ -69,7 +69,7 @@ TEMPLATES = templates/subject.txt templates/digest.txt templates/digest.html
 UNIT = test_utf8 test_html_text test_wrap test_datetime test_config \
        test_address test_rfc2047 test_mime test_smtp_classify test_template \
        test_feed test_select test_group test_subscribers test_state \
-       test_unsubscribe
+       test_unsubscribe test_dsn
 UNIT_BINS = $(UNIT:%=$(OUT)/tests/%)
 
 .PHONY: all demo test check check-layers unit-bins bench install clean deps deps-test

@@ -23,6 +23,7 @@ int cmd_unsubscribe(int argc, char **argv, struct cli *g);
 int cmd_resubscribe(int argc, char **argv, struct cli *g);
 int cmd_suppressions(int argc, char **argv, struct cli *g);
 int cmd_serve(int argc, char **argv, struct cli *g);
+int cmd_bounces(int argc, char **argv, struct cli *g);
 
 /* Prints e as "nkdigest: message" and returns its code. */
 int cli_fail(const struct nk_err *e);

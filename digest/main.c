@@ -25,6 +25,7 @@ static const char usage[] =
 	"  suppressions list|export|import\n"
 	"           the suppression list, as a table or CSV\n"
 	"  serve    answer one-click unsubscribe links over HTTP\n"
+	"  bounces  read bounces, complaints and mailto unsubscribes from a mailbox\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE  config file (default: $NKDIGEST_CONFIG,\n"
@@ -52,6 +53,7 @@ static const struct {
 	{ "resubscribe", cmd_resubscribe },
 	{ "suppressions", cmd_suppressions },
 	{ "serve", cmd_serve },
+	{ "bounces", cmd_bounces },
 };
 
 int main(int argc, char **argv)

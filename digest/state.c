@@ -803,3 +803,15 @@ int state_instance(struct state *st, char id[STATE_INSTANCE_LEN + 1], struct nk_
 	sqlite3_finalize(q);
 	return rc;
 }
+
+int state_mailed(struct state *st, const char *email, bool *mailed, struct nk_err *e)
+{
+	sqlite3_stmt *q;
+	if (prepare(st, "SELECT 1 FROM deliveries WHERE email = ? COLLATE NOCASE LIMIT 1", &q, e))
+		return e->code;
+	sqlite3_bind_text(q, 1, email, -1, SQLITE_STATIC);
+	int r = sqlite3_step(q);
+	sqlite3_finalize(q);
+	*mailed = r == SQLITE_ROW;
+	return r == SQLITE_ROW || r == SQLITE_DONE ? 0 : db_fail(st, e, "cannot read the journal");
+}

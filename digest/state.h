@@ -173,6 +173,9 @@ void state_suppressions_free(struct suppression *v, size_t n);
 int state_bounce_report(struct state *st, const char *email, const char *key,
                         const char *status, time_t now, bool *added, struct nk_err *e);
 
+/* Whether any edition ever had a delivery to email (*mailed). */
+int state_mailed(struct state *st, const char *email, bool *mailed, struct nk_err *e);
+
 /* This state file's instance id: 16 random hex digits made when the file
  * was created, the same ever after, so Message-IDs from two state files
  * (two machines, or a fresh file) never collide. A read-only open of a
