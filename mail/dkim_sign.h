@@ -2,7 +2,9 @@
  *
  * The only module that includes libopendkim. Signs with relaxed/relaxed
  * canonicalisation, rsa-sha256 for an RSA key and ed25519-sha256
- * (RFC 8463) for an Ed25519 key, the key given as PEM text. The headers a
+ * (RFC 8463) for an Ed25519 key, the key given as PEM text. Ed25519 is
+ * refused with libopendkim 2.11.0 and older (Debian 12's), which leak
+ * memory on every Ed25519 signature. The headers a
  * reader sees or a provider acts on (From, To, Subject, Date, Message-ID,
  * List-Id, List-Unsubscribe, List-Unsubscribe-Post) are signed once more
  * than they occur ("oversigned"), so a header added on the way breaks the
@@ -19,8 +21,8 @@ struct dkim_signer;
 
 /* A signer for domain and selector with the PEM private key in key (its
  * bytes are copied; the caller wipes its own). EX_CONFIG when the key is
- * not an RSA or Ed25519 private key, or names the problem of domain or
- * selector; EX_UNAVAILABLE when this libopendkim cannot do Ed25519. */
+ * not an RSA or Ed25519 private key, when this libopendkim cannot sign
+ * with an Ed25519 one, or naming the problem of domain or selector. */
 int dkim_signer_new(const char *domain, const char *selector, const char *key,
                     struct dkim_signer **out, struct nk_err *e);
 void dkim_signer_free(struct dkim_signer *s);

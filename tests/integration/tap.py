@@ -34,6 +34,27 @@ class TapResult(unittest.TestResult):
 
     addError = addFailure
 
+    def addSubTest(self, test, subtest, err):
+        # A failed subTest fails its test: reported once, with every
+        # failure's traceback, when the test ends.
+        if err is not None:
+            self._sub_failures.setdefault(test, []).append((subtest, err))
+
+    def startTest(self, test):
+        super().startTest(test)
+        self._sub_failures = getattr(self, "_sub_failures", {})
+
+    def stopTest(self, test):
+        failures = self._sub_failures.pop(test, None)
+        if failures:
+            self.n += 1
+            print(f"not ok {self.n} - {self._name(test)}")
+            for subtest, err in failures:
+                self._diag(f"{subtest}:\n" + "".join(traceback.format_exception(*err)))
+            sys.stdout.flush()
+            self.failures.append((test, "subtest"))
+        super().stopTest(test)
+
     def addSkip(self, test, reason):
         self.n += 1
         print(f"ok {self.n} - {self._name(test)} # SKIP {reason}", flush=True)
