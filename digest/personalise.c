@@ -75,11 +75,15 @@ struct slots {
 static void slots_fill(const struct config *cfg, const struct recipient *r,
                        const struct personal_keys *k, struct slots *s)
 {
-	const struct unsub_key *key = k && k->has_unsub ? &k->unsub : NULL;
-	s->unsub = cfg->unsub_url ? unsubscribe_url(cfg->unsub_url, key, r->email) : NULL;
-	/* The mailto carries the token too, so that `nkdigest bounces` can act
-	 * on the request; without a key it is a plain "unsubscribe". */
-	char *token = key && cfg->unsub_mailto ? unsubscribe_token(key, r->email) : NULL;
+	/* One token for the link and the mailto, which carries it too so
+	 * that `nkdigest bounces` can act on the request; without a key the
+	 * mailto is a plain "unsubscribe". */
+	char *token = k && k->has_unsub ? unsubscribe_token(&k->unsub, r->email) : NULL;
+	s->unsub = cfg->unsub_url ? unsubscribe_url(cfg->unsub_url, token, r->email) : NULL;
+	if (!cfg->unsub_mailto) {
+		free(token);
+		token = NULL;
+	}
 	s->subject = token ? xasprintf("unsubscribe %s", token) : NULL;
 	/* Templates that print the link get the mailto when there is no URL
 	 * (a token needs no escaping: base64url and a dot). */

@@ -47,11 +47,10 @@ char *unsubscribe_token(const struct unsub_key *k, const char *email);
 int unsubscribe_token_open(const struct unsub_key *k, const char *token, char **email,
                            struct nk_err *e);
 
-/* url_template with {{token}} replaced by email's token and {{email}} by
- * the percent-encoded address; caller frees. k may be NULL (previews
- * without the secret): the token is then the placeholder
- * "PREVIEW-NO-SECRET". */
-char *unsubscribe_url(const char *url_template, const struct unsub_key *k,
-                      const char *email);
+/* url_template with {{token}} replaced by token (email's, from
+ * unsubscribe_token) and {{email}} by the percent-encoded address; caller
+ * frees. token may be NULL (previews without the secret): the
+ * placeholder "PREVIEW-NO-SECRET" stands in. */
+char *unsubscribe_url(const char *url_template, const char *token, const char *email);
 
 #endif
