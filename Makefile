@@ -43,7 +43,7 @@ endif
 # breaks the link where dpkg's files are missing: filter it out. libunistring
 # ships no .pc file on Debian. Evaluated once, on first use, so that
 # `make demo` can install the packages before anything asks pkg-config.
-PKGS = libetpan libcurl libcjson sqlite3 libxml-2.0 gnutls
+PKGS = libetpan libcurl libcjson sqlite3 libxml-2.0 gnutls opendkim libmicrohttpd
 PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
 PKG_LIBS   = $(eval PKG_LIBS := $$(filter-out -specs=%,$$(shell pkg-config --libs $(PKGS))) -lunistring)$(PKG_LIBS)
 TEST_LIBS  = $(eval TEST_LIBS := $$(shell pkg-config --libs cmocka))$(TEST_LIBS)
@@ -56,12 +56,13 @@ override LDFLAGS += $(SAN) -pthread
 #   mail/    mail standards; knows nothing of nkdigest's config, state or editions
 #   digest/  the program (config, editions, delivery, state), then the
 #            commands (main, cli, cmd_*) on top
-UTIL    = xalloc buf err log ini datetime utf8 html_text wrap
-MAIL    = base64 address rfc2047 mime unsubscribe smtp
-PROGRAM = config subscribers article fetch feed feed_jsonfeed feed_wordpress \
+UTIL    = xalloc buf err log ini datetime utf8 html_text wrap csv
+MAIL    = base64 address rfc2047 mime unsubscribe smtp dkim_sign dsn
+PROGRAM = config subscribers suppressions article fetch feed feed_jsonfeed feed_wordpress \
           collect select group template render edition personalise deliver state \
-          shard archive
-CMDS    = cli cmd_render cmd_send cmd_fetch cmd_check cmd_status cmd_archive
+          shard archive serve bounces
+CMDS    = cli cmd_render cmd_send cmd_fetch cmd_check cmd_status cmd_archive \
+          cmd_unsubscribe cmd_serve cmd_bounces
 
 # Each layer is compiled with only its own and lower include paths, so an
 # include that points up the layers does not compile. scripts/check-layers
@@ -82,7 +83,7 @@ TEMPLATES = templates/subject.txt templates/digest.txt templates/digest.html \
 UNIT = test_utf8 test_html_text test_wrap test_datetime test_config \
        test_address test_rfc2047 test_mime test_smtp_classify test_template \
        test_feed test_select test_group test_subscribers test_state test_shard \
-       test_render
+       test_render test_unsubscribe test_dsn
 UNIT_BINS = $(UNIT:%=$(OUT)/tests/%)
 
 .PHONY: all demo test check check-layers unit-bins bench preview install uninstall deb \

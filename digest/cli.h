@@ -20,6 +20,11 @@ int cmd_fetch(int argc, char **argv, struct cli *g);
 int cmd_check(int argc, char **argv, struct cli *g);
 int cmd_status(int argc, char **argv, struct cli *g);
 int cmd_archive(int argc, char **argv, struct cli *g);
+int cmd_unsubscribe(int argc, char **argv, struct cli *g);
+int cmd_resubscribe(int argc, char **argv, struct cli *g);
+int cmd_suppressions(int argc, char **argv, struct cli *g);
+int cmd_serve(int argc, char **argv, struct cli *g);
+int cmd_bounces(int argc, char **argv, struct cli *g);
 
 /* one when n is 1, else many: "1 article", "2 articles". */
 const char *cli_plural(long n, const char *one, const char *many);

@@ -86,8 +86,12 @@ static void check_templates(const struct config *cfg, struct tally *t)
 	/* Then a message of every tier, as send builds them before the first
 	 * one goes out; the secret's value does not change what can fail. */
 	if (!rc && !unknown) {
-		rc = personalise_check(cfg, empty.variants, empty.nvariants, empty.id,
-		                       "any secret", &e);
+		struct personal_keys k;
+		rc = personal_keys_open(cfg, NULL, "any secret", false, &k, &e);
+		if (!rc)
+			rc = personalise_check(cfg, empty.variants, empty.nvariants, empty.id, &k,
+			                       &e);
+		personal_keys_close(&k);
 		line(t, rc, "messages (every tier, the longest address and name)", &e);
 	}
 	edition_free(&empty);
@@ -104,6 +108,11 @@ static void check_secrets(const struct config *cfg, struct tally *t)
 	if (!rc)
 		rc = config_read_secret(cfg->unsub_secret_file, "NKDIGEST_UNSUBSCRIBE_SECRET",
 		                        token, "unsubscribe secret", &s, &e);
+	/* The DKIM key, loaded and tried as send would. */
+	struct personal_keys k = {0};
+	if (!rc)
+		rc = personal_keys_open(cfg, NULL, s, true, &k, &e);
+	personal_keys_close(&k);
 	config_free_secret(s);
 	line(t, rc, "secrets", &e);
 }

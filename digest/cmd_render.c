@@ -37,7 +37,7 @@ enum format { FORMAT_TEXT, FORMAT_HTML, FORMAT_EML };
 struct preview {
 	const struct config *cfg;
 	const struct edition *ed;   /* rendered */
-	const char *secret;
+	const struct personal_keys *keys;
 	const char *to;
 };
 
@@ -49,10 +49,10 @@ static int produce(const struct preview *p, int tier, enum format f, struct buf 
 	struct recipient r = { p->to, "" };
 	const struct variant *v = &p->ed->variants[tier];
 	if (f == FORMAT_EML)
-		return personalise_message(p->cfg, v, p->ed->id, time(NULL), &r, p->secret,
+		return personalise_message(p->cfg, v, p->ed->id, time(NULL), &r, p->keys,
 		                           out, e);
 	personalise_part(p->cfg, v, f == FORMAT_TEXT ? PART_TEXT : PART_HTML, &r,
-	                 p->secret, out);
+	                 p->keys, out);
 	return 0;
 }
 
@@ -137,6 +137,7 @@ int cmd_render(int argc, char **argv, struct cli *g)
 	struct edition ed = {0};
 	struct buf out = {0};
 	char *secret = NULL;
+	struct personal_keys keys = {0};
 	int rc = cli_load_config(g, &cfg, &e);
 	if (rc)
 		return cli_fail(&e);
@@ -151,6 +152,9 @@ int cmd_render(int argc, char **argv, struct cli *g)
 	    (rc = config_read_secret(cfg.unsub_secret_file, "NKDIGEST_UNSUBSCRIBE_SECRET",
 	                             false, "unsubscribe secret", &secret, &e)) ||
 	    (rc = state_open(cfg.state, STATE_READ, &st, &e)) ||
+	    /* Previews are not DKIM-signed: that needs the key, and the
+	     * signature's time differs from the real one anyway. */
+	    (rc = personal_keys_open(&cfg, st, secret, false, &keys, &e)) ||
 	    (rc = edition_next(&cfg, st, source, time(NULL), &ed, &e)))
 		goto done;
 	if (ed.articles.n == 0) {
@@ -159,7 +163,7 @@ int cmd_render(int argc, char **argv, struct cli *g)
 	}
 	if ((rc = edition_render(&ed, &cfg, &t, &e)))
 		goto done;
-	struct preview p = { &cfg, &ed, secret, to };
+	struct preview p = { &cfg, &ed, &keys, to };
 	if (out_dir) {
 		rc = write_all(&p, out_dir, &e);
 		goto done;
@@ -175,6 +179,7 @@ done:
 	state_close(st);
 	templates_free(&t);
 	config_free_secret(secret);
+	personal_keys_close(&keys);
 	config_free(&cfg);
 	return rc ? cli_fail(&e) : 0;
 }

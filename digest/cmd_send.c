@@ -57,7 +57,7 @@ struct send_ctx {
 	struct shard shard;      /* n == 0: the whole list */
 	struct templates t;
 	struct state *st;
-	char *secret;            /* signs unsubscribe links */
+	struct personal_keys keys;   /* unsubscribe tokens, Message-IDs, DKIM */
 	struct cli_smtp smtp;
 };
 
@@ -73,15 +73,19 @@ static int prepare(struct send_ctx *x, struct cli *g, enum state_mode mode,
 		x->cfg.state = path;
 	}
 	bool token = x->cfg.unsub_url && strstr(x->cfg.unsub_url, "{{token}}");
+	char *secret = NULL;
 	if ((rc = config_check_send(&x->cfg, e)) ||
 	    (rc = templates_load(x->cfg.templates, &x->t, e)) ||
 	    (rc = cli_smtp_open(&x->cfg, &x->smtp, e)) ||
 	    (rc = config_read_secret(x->cfg.unsub_secret_file, "NKDIGEST_UNSUBSCRIBE_SECRET",
 	                             token, "unsubscribe secret ([unsubscribe] secret_file)",
-	                             &x->secret, e)) ||
+	                             &secret, e)) ||
 	    (rc = state_open(x->cfg.state, mode, &x->st, e)))
-		return rc;
-	return 0;
+		goto done;
+	rc = personal_keys_open(&x->cfg, x->st, secret, true, &x->keys, e);
+done:
+	config_free_secret(secret);
+	return rc;
 }
 
 static void finish(struct send_ctx *x)
@@ -89,7 +93,7 @@ static void finish(struct send_ctx *x)
 	state_close(x->st);
 	templates_free(&x->t);
 	cli_smtp_done(&x->smtp);
-	config_free_secret(x->secret);
+	personal_keys_close(&x->keys);
 	config_free(&x->cfg);
 }
 
@@ -110,7 +114,7 @@ static int render_checked(struct send_ctx *x, struct edition *ed, struct nk_err 
 {
 	int rc = edition_render(ed, &x->cfg, &x->t, e);
 	if (!rc)
-		rc = personalise_check(&x->cfg, ed->variants, ed->nvariants, ed->id, x->secret, e);
+		rc = personalise_check(&x->cfg, ed->variants, ed->nvariants, ed->id, &x->keys, e);
 	return rc;
 }
 
@@ -120,7 +124,7 @@ static int deliver_one(struct send_ctx *x, struct edition *ed, const struct deli
                        int *worst, struct nk_err *e)
 {
 	struct deliver_stats s;
-	int rc = deliver_edition(&x->cfg, x->st, ed, &x->smtp.p, x->secret, o, &s, e);
+	int rc = deliver_edition(&x->cfg, x->st, ed, &x->smtp.p, &x->keys, o, &s, e);
 	if (rc)
 		return rc;
 	report(x, ed->id, &s);
@@ -169,7 +173,7 @@ static int dry_run(struct send_ctx *x, struct nk_err *e)
 		struct buf msg = {0};
 		struct recipient r = { s->email, s->name };
 		int tier = tier_index(&x->cfg.tiers, s->tier);
-		rc = personalise_message(&x->cfg, &ed.variants[tier], ed.id, now, &r, x->secret,
+		rc = personalise_message(&x->cfg, &ed.variants[tier], ed.id, now, &r, &x->keys,
 		                         &msg, e);
 		if (!rc)
 			printf("would send  %s  %s  %zu bytes\n", s->email, s->tier, msg.len);
@@ -204,7 +208,7 @@ static int test_copy(struct send_ctx *x, const char *to, const char *tier_name,
 	if (!rc && ed.articles.n > 0) {
 		struct recipient r = { to, "" };
 		rc = personalise_message(&x->cfg, &ed.variants[tier], ed.id, time(NULL), &r,
-		                         x->secret, &msg, e);
+		                         &x->keys, &msg, e);
 	}
 	if (!rc && ed.articles.n > 0)
 		rc = smtp_pool_new(&x->smtp.p, 1, &pool, e);

@@ -360,9 +360,10 @@ static const char *const footer_keys[] = {
 	"organisation", "address", "reason", "preferences_url", NULL,
 };
 static const char *const archive_keys[] = { "dir", "url", "tier", "title", NULL };
+static const char *const dkim_keys[] = { "selector", "domain", "key_file", NULL };
 static const char *const sections[] = {
 	"digest", "source", "tier", "smtp", "subscribers", "unsubscribe", "footer",
-	"archive", NULL,
+	"archive", "dkim", NULL,
 };
 
 /* ---- sections ---- */
@@ -794,6 +795,32 @@ static int archive_key(struct config *cfg, const struct ini *ini,
 	return 0;
 }
 
+/* RFC 6376 §3.1: a selector is dot-separated labels; so is a domain. */
+static bool dkim_labels(const char *s)
+{
+	size_t n = strlen(s);
+	if (!n || n > 253 || s[0] == '.' || s[n - 1] == '.' || strstr(s, ".."))
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	              "0123456789-_.") == n;
+}
+
+static int dkim_key(struct config *cfg, const struct ini *ini, const struct ini_entry *en,
+                    struct nk_err *e)
+{
+	const char *k = en->key, *v = en->value;
+	if (!strcmp(k, "selector") || !strcmp(k, "domain")) {
+		if (!dkim_labels(v))
+			return bad(e, ini, en, "expected letters, digits, '-', '_' and dots");
+		set_str(!strcmp(k, "selector") ? &cfg->dkim_selector : &cfg->dkim_domain, v);
+	} else if (!strcmp(k, "key_file")) {
+		set_path(cfg, &cfg->dkim_key_file, v);
+	} else {
+		return unknown_key(ini, en, "[dkim]", dkim_keys, e);
+	}
+	return 0;
+}
+
 /* ---- loading ---- */
 
 static void defaults(struct config *cfg)
@@ -874,6 +901,19 @@ static void check_whole(struct config *cfg, struct config_errors *errs)
 		cfg->state = resolve(cfg, "nkdigest-state.db");
 	if (cfg->from_addr && !cfg->envelope_from)
 		cfg->envelope_from = xstrdup(cfg->from_addr);
+	if (cfg->dkim_selector || cfg->dkim_domain || cfg->dkim_key_file) {
+		if (!cfg->dkim_selector || !cfg->dkim_key_file) {
+			nk_fail(&e, EX_CONFIG, "%s: [dkim] needs both selector and key_file",
+			        cfg->path);
+			keep(errs, &e);
+		} else if (!cfg->dkim_domain && !cfg->from_addr) {
+			nk_fail(&e, EX_CONFIG, "%s: [dkim] needs domain (or [smtp] from to take "
+			        "it from)", cfg->path);
+			keep(errs, &e);
+		} else if (!cfg->dkim_domain) {
+			cfg->dkim_domain = xstrdup(address_domain(cfg->from_addr));
+		}
+	}
 }
 
 const char *const *config_known_keys(const char *section)
@@ -882,7 +922,7 @@ const char *const *config_known_keys(const char *section)
 		{ "digest", digest_keys }, { "source", source_keys }, { "tier", tier_keys },
 		{ "smtp", smtp_keys }, { "subscribers", subscribers_keys },
 		{ "unsubscribe", unsubscribe_keys }, { "footer", footer_keys },
-		{ "archive", archive_keys }, { NULL, sections },
+		{ "archive", archive_keys }, { "dkim", dkim_keys }, { NULL, sections },
 	};
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		if (section ? all[i].name && !strcmp(section, all[i].name) : !all[i].name)
@@ -903,8 +943,8 @@ static int entry(struct config *cfg, const struct ini *ini, const struct ini_ent
 {
 	const char *s = en->section;
 	if ((!strcmp(s, "digest") || !strcmp(s, "smtp") || !strcmp(s, "subscribers") ||
-	     !strcmp(s, "unsubscribe") || !strcmp(s, "footer") || !strcmp(s, "archive")) &&
-	    en->name)
+	     !strcmp(s, "unsubscribe") || !strcmp(s, "footer") || !strcmp(s, "archive") ||
+	     !strcmp(s, "dkim")) && en->name)
 		return nk_fail(e, EX_CONFIG, "%s:%d: [%s] takes no name", ini->path, en->line, s);
 	if (!strcmp(s, "digest"))
 		return strcmp(en->key, "tiers") ? digest_key(cfg, ini, en, e) : 0;
@@ -922,6 +962,8 @@ static int entry(struct config *cfg, const struct ini *ini, const struct ini_ent
 		return footer_key(cfg, ini, en, e);
 	if (!strcmp(s, "archive"))
 		return archive_key(cfg, ini, en, e);
+	if (!strcmp(s, "dkim"))
+		return dkim_key(cfg, ini, en, e);
 	if (!*s)
 		return nk_fail(e, EX_CONFIG, "%s:%d: key '%s' outside any [section]", ini->path,
 		               en->line, en->key);
@@ -1179,5 +1221,8 @@ void config_free(struct config *cfg)
 	free(cfg->archive_url);
 	free(cfg->archive_tier);
 	free(cfg->archive_title);
+	free(cfg->dkim_selector);
+	free(cfg->dkim_domain);
+	free(cfg->dkim_key_file);
 	memset(cfg, 0, sizeof *cfg);
 }

@@ -106,6 +106,10 @@ struct config {
 	char *archive_url;       /* where archive_dir is served, ending in '/' */
 	char *archive_tier;      /* the tier the pages show (default: the highest) */
 	char *archive_title;     /* the index page's title; NULL: "<title>: archive" */
+	/* [dkim]: all three set, or none (no signing) */
+	char *dkim_selector;
+	char *dkim_domain;       /* defaults to the From address's domain */
+	char *dkim_key_file;     /* PEM private key, RSA or Ed25519, mode 0600 */
 };
 
 /* Picks the config file: explicit (from -c) if not NULL, else

@@ -30,7 +30,7 @@ struct run {
 	struct state *st;
 	int64_t id;
 	const struct variant *variants;   /* the edition's, one per configured tier */
-	const char *secret;
+	const struct personal_keys *keys;
 	struct smtp_pool *pool;
 	struct job *jobs;              /* one per connection */
 	struct deliver_stats *stats;
@@ -242,7 +242,7 @@ static int hand_over(struct run *r, struct delivery *d, struct nk_err *e)
 	struct recipient rcpt = { d->email, d->name };
 	struct nk_err me = {0};
 	if (personalise_message(r->cfg, &r->variants[tier], r->id, time(NULL), &rcpt,
-	                        r->secret, &j->msg, &me)) {
+	                        r->keys, &j->msg, &me)) {
 		/* Our own failure, not the recipient's: nothing is recorded, the
 		 * delivery stays pending and the run ends with an error. The
 		 * checks before the first message make this rare. */
@@ -274,7 +274,7 @@ static int round_over(struct run *r, struct delivery **list, size_t n,
 }
 
 int deliver_edition(const struct config *cfg, struct state *st, const struct edition *ed,
-                    const struct smtp_params *sp, const char *secret,
+                    const struct smtp_params *sp, const struct personal_keys *keys,
                     const struct deliver_opts *o, struct deliver_stats *stats,
                     struct nk_err *e)
 {
@@ -282,7 +282,7 @@ int deliver_edition(const struct config *cfg, struct state *st, const struct edi
 	size_t ntodo = 0;
 	int64_t id = ed->id;
 	struct run r = { .cfg = cfg, .st = st, .id = id, .variants = ed->variants,
-	                 .secret = secret, .stats = stats };
+	                 .keys = keys, .stats = stats };
 	memset(stats, 0, sizeof *stats);
 
 	int rc = state_todo(st, id, &todo, &ntodo, e);

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "edition.h"
 #include "err.h"
+#include "personalise.h"
 #include "smtp.h"
 #include "state.h"
 
@@ -26,8 +27,9 @@ struct deliver_stats {
 	long count[DELIVERY_NSTATUS];        /* the edition's journal afterwards */
 };
 
-/* Delivers ed (recorded in st and rendered; borrowed). secret signs the
- * unsubscribe links. Returns 0 when every recipient handed over got an
+/* Delivers ed (recorded in st and rendered; borrowed). keys make each
+ * copy's unsubscribe link, Message-ID and signature (see personalise.h).
+ * Returns 0 when every recipient handed over got an
  * answer (stats says which). Otherwise the run stopped early and what was
  * not handed over stays pending for the next run:
  *   EX_UNAVAILABLE or EX_CONFIG — the server cannot be used at all
@@ -40,7 +42,7 @@ struct deliver_stats {
  *   the state file's codes (see state.h) — the journal cannot be read or
  *     written, which stops the run at the first failed commit. */
 int deliver_edition(const struct config *cfg, struct state *st, const struct edition *ed,
-                    const struct smtp_params *sp, const char *secret,
+                    const struct smtp_params *sp, const struct personal_keys *keys,
                     const struct deliver_opts *o, struct deliver_stats *stats,
                     struct nk_err *e);
 

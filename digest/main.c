@@ -17,12 +17,17 @@ static const char usage[] =
 	"copy per subscriber, grouped by date and subscription tier.\n"
 	"\n"
 	"Commands:\n"
-	"  render   build the next edition and print it; changes nothing\n"
-	"  send     deliver the next edition (after finishing an unfinished one)\n"
-	"  fetch    fetch the sources and list what the next edition would carry\n"
-	"  check    check the config, templates and subscriber list\n"
-	"  status   show the last editions and their deliveries\n"
-	"  archive  write the web archive: a page per edition, an index, a feed\n"
+	"  render        build the next edition and print it; changes nothing\n"
+	"  send          deliver the next edition (after finishing an unfinished one)\n"
+	"  fetch         fetch the sources and list what the next edition would carry\n"
+	"  check         check the config, templates and subscriber list\n"
+	"  status        show the last editions and their deliveries\n"
+	"  archive       write the web archive: a page per edition, an index, a feed\n"
+	"  unsubscribe   put addresses on the suppression list\n"
+	"  resubscribe   take an unsubscribed address off it again\n"
+	"  suppressions  list, export or import the suppression list (CSV)\n"
+	"  serve         answer one-click unsubscribe links over HTTP\n"
+	"  bounces       read bounces, complaints and mailto unsubscribes from a mailbox\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE  config file (default: $NKDIGEST_CONFIG,\n"
@@ -53,6 +58,11 @@ static const struct {
 	{ "check", cmd_check },
 	{ "status", cmd_status },
 	{ "archive", cmd_archive },
+	{ "unsubscribe", cmd_unsubscribe },
+	{ "resubscribe", cmd_resubscribe },
+	{ "suppressions", cmd_suppressions },
+	{ "serve", cmd_serve },
+	{ "bounces", cmd_bounces },
 };
 
 /* Logs what is wrong, then the usage, and returns EX_USAGE. */

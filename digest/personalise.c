@@ -17,10 +17,42 @@
 
 #define LONG_RUN "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 
-/* "nkdigest.<edition>.<16 hex of SHA-256(lower-cased address)>@<sender
- * domain>": the same for the same edition and recipient; caller frees. */
-static char *message_id(const struct config *cfg, int64_t edition,
-                       const char *email)
+int personal_keys_open(const struct config *cfg, struct state *st, const char *secret,
+                       bool sign, struct personal_keys *k, struct nk_err *e)
+{
+	memset(k, 0, sizeof *k);
+	if (secret) {
+		unsub_key_derive(secret, &k->unsub);
+		k->has_unsub = true;
+	}
+	int rc = st ? state_instance(st, k->instance, e) : 0;
+	if (rc || !sign || !cfg->dkim_key_file)
+		return rc;
+	char *pem = NULL;
+	rc = config_read_secret(cfg->dkim_key_file, NULL, true, "DKIM key ([dkim] key_file)",
+	                        &pem, e);
+	if (!rc && (rc = dkim_signer_new(cfg->dkim_domain, cfg->dkim_selector, pem, &k->dkim,
+	                                 e))) {
+		/* Name the file: the signer knows only the key's text. */
+		char why[sizeof e->msg];
+		snprintf(why, sizeof why, "%s", e->msg);
+		rc = nk_fail(e, rc, "%s: %s", cfg->dkim_key_file, why);
+	}
+	config_free_secret(pem);
+	return rc;
+}
+
+void personal_keys_close(struct personal_keys *k)
+{
+	unsub_key_wipe(&k->unsub);
+	dkim_signer_free(k->dkim);
+	memset(k, 0, sizeof *k);
+}
+
+/* "nkdigest.<instance>.<edition>.<16 hex of SHA-256(lower-cased
+ * address)>@<sender domain>"; caller frees. */
+static char *message_id(const struct config *cfg, const char *instance, int64_t edition,
+                        const char *email)
 {
 	char *lower = xstrdup(email);
 	for (char *p = lower; *p; p++)
@@ -32,7 +64,7 @@ static char *message_id(const struct config *cfg, int64_t edition,
 	char hex[17];
 	for (int i = 0; i < 8; i++)
 		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-	return xasprintf("nkdigest.%lld.%s@%s", (long long)edition, hex,
+	return xasprintf("nkdigest.%s.%lld.%s@%s", instance, (long long)edition, hex,
 	                 address_domain(cfg->from_addr ? cfg->from_addr : "digest@localhost"));
 }
 
@@ -99,18 +131,29 @@ struct slots {
 	char *prefs;
 	char *name;
 	char *greeting;
+	char *subject;    /* of the mailto: "unsubscribe <token>", or NULL */
 };
 
 static void slots_fill(const struct config *cfg, const struct recipient *r,
-                       const char *secret, struct slots *s)
+                       const struct personal_keys *k, struct slots *s)
 {
-	s->unsub = cfg->unsub_url ? unsubscribe_url(cfg->unsub_url, secret, r->email) : NULL;
-	/* Templates that print the link get the mailto when there is no URL. */
-	s->mailto = !s->unsub && cfg->unsub_mailto
-	          ? xasprintf("mailto:%s?subject=unsubscribe", cfg->unsub_mailto) : NULL;
+	/* One token for the link, the preferences link and the mailto, which
+	 * carries it too so that `nkdigest bounces` can act on the request;
+	 * without a key the mailto is a plain "unsubscribe". */
+	char *token = k && k->has_unsub ? unsubscribe_token(&k->unsub, r->email) : NULL;
+	s->unsub = cfg->unsub_url ? unsubscribe_url(cfg->unsub_url, token, r->email) : NULL;
 	/* The same {{token}} and {{email}} as the unsubscribe link. */
-	s->prefs = cfg->preferences_url ? unsubscribe_url(cfg->preferences_url, secret, r->email)
+	s->prefs = cfg->preferences_url ? unsubscribe_url(cfg->preferences_url, token, r->email)
 	                                : NULL;
+	s->subject = cfg->unsub_mailto && token ? xasprintf("unsubscribe %s", token) : NULL;
+	/* Templates that print the link get the mailto when there is no URL
+	 * (a token needs no escaping: base64url and a dot). */
+	s->mailto = NULL;
+	if (!s->unsub && cfg->unsub_mailto)
+		s->mailto = token ? xasprintf("mailto:%s?subject=unsubscribe%%20%s",
+		                              cfg->unsub_mailto, token)
+		                  : xasprintf("mailto:%s?subject=unsubscribe", cfg->unsub_mailto);
+	free(token);
 	s->name = natural_name(r->name && *r->name ? r->name : cfg->default_name);
 	s->greeting = greeting(cfg, s->name);
 	s->v[SLOT_NAME] = s->name;
@@ -129,33 +172,34 @@ static void slots_free(struct slots *s)
 	free(s->prefs);
 	free(s->name);
 	free(s->greeting);
+	free(s->subject);
 }
 
 void personalise_part(const struct config *cfg, const struct variant *v,
                       enum personal_part part, const struct recipient *r,
-                      const char *secret, struct buf *out)
+                      const struct personal_keys *k, struct buf *out)
 {
 	struct slots s;
-	slots_fill(cfg, r, secret, &s);
-	const struct skel *k = part == PART_SUBJECT ? v->subject
-	                     : part == PART_TEXT ? v->text : v->html;
-	skel_fill(k, s.v, out);
+	slots_fill(cfg, r, k, &s);
+	const struct skel *sk = part == PART_SUBJECT ? v->subject
+	                      : part == PART_TEXT ? v->text : v->html;
+	skel_fill(sk, s.v, out);
 	slots_free(&s);
 }
 
 int personalise_message(const struct config *cfg, const struct variant *v,
                         int64_t edition, time_t now, const struct recipient *r,
-                        const char *secret, struct buf *out, struct nk_err *e)
+                        const struct personal_keys *k, struct buf *out, struct nk_err *e)
 {
 	struct slots s;
-	slots_fill(cfg, r, secret, &s);
+	slots_fill(cfg, r, k, &s);
 	struct buf subject = {0}, text = {0}, html = {0};
 	skel_fill(v->subject, s.v, &subject);
 	skel_fill(v->text, s.v, &text);
 	skel_fill(v->html, s.v, &html);
 	/* A subject is one line whatever the template did. */
 	char *subject_line = text_oneline(buf_str(&subject));
-	char *msgid = message_id(cfg, edition, r->email);
+	char *msgid = message_id(cfg, k->instance, edition, r->email);
 	const char *from = cfg->from_addr ? cfg->from_addr : "digest@localhost";
 	/* RFC 2919: "<local-part>.<domain>" of the sender names the list. */
 	char *list_id = xasprintf("%.*s.%s", (int)strcspn(from, "@"), from,
@@ -172,12 +216,22 @@ int personalise_message(const struct config *cfg, const struct variant *v,
 		.list_id_name = cfg->title,
 		.unsubscribe_url = s.unsub,
 		.unsubscribe_mailto = cfg->unsub_mailto,
+		.unsubscribe_subject = s.subject,
 		.text = buf_str(&text),
 		.text_len = text.len,
 		.html = buf_str(&html),
 		.html_len = html.len,
 	};
-	int rc = mime_build(&m, out, e);
+	/* Signed apart from out, which may already hold other bytes; the
+	 * signature goes in front of the message it signs. */
+	struct buf msg = {0};
+	int rc = mime_build(&m, k->dkim ? &msg : out, e);
+	if (!rc && k->dkim) {
+		rc = dkim_sign_message(k->dkim, msg.s, msg.len, out, e);
+		if (!rc)
+			buf_add(out, msg.s, msg.len);
+	}
+	buf_free(&msg);
 	slots_free(&s);
 	free(subject_line);
 	free(msgid);
@@ -189,7 +243,7 @@ int personalise_message(const struct config *cfg, const struct variant *v,
 }
 
 int personalise_check(const struct config *cfg, const struct variant *v, size_t n,
-                      int64_t edition, const char *secret, struct nk_err *e)
+                      int64_t edition, const struct personal_keys *k, struct nk_err *e)
 {
 	/* 64 + 1 + 189 = 254 characters: the longest address that is valid. */
 	char addr[255], name[MIME_MAX_NAME + 1];
@@ -202,7 +256,7 @@ int personalise_check(const struct config *cfg, const struct variant *v, size_t 
 	for (size_t i = 0; i < n && !rc; i++) {
 		struct buf msg = {0};
 		struct nk_err me = {0};
-		if (personalise_message(cfg, &v[i], edition, time(NULL), &r, secret, &msg, &me))
+		if (personalise_message(cfg, &v[i], edition, time(NULL), &r, k, &msg, &me))
 			rc = nk_fail(e, EX_CONFIG, "%s: the %s digest cannot be mailed to anyone: "
 			             "%s (check [smtp] from and the [unsubscribe] url)", cfg->path,
 			             cfg->tiers.v[i].name, me.msg);

@@ -11,22 +11,47 @@
 
 #include "buf.h"
 #include "config.h"
+#include "dkim_sign.h"
 #include "err.h"
 #include "render.h"
+#include "state.h"
+#include "unsubscribe.h"
 
 struct recipient {
 	const char *email;
 	const char *name;       /* may be "": cfg->default_name greets them */
 };
 
-/* Appends the complete message (CRLF, ready for SMTP) for r to out.
- * secret signs the unsubscribe link (may be NULL when the link needs no
- * token). The Message-ID is the same for the same edition and recipient,
- * so a resent copy is recognisable. EX_DATAERR when a value cannot go
- * into a header. */
+/* What every copy of a run is made with, set up once: the unsubscribe
+ * token key, the state file's instance id (for Message-IDs) and the DKIM
+ * signer. */
+struct personal_keys {
+	bool has_unsub;              /* false: links carry a placeholder (previews) */
+	struct unsub_key unsub;
+	char instance[STATE_INSTANCE_LEN + 1];
+	struct dkim_signer *dkim;    /* NULL: not signed */
+};
+
+/* Derives the token key from secret (may be NULL: previews only), reads
+ * st's instance id (st NULL: none, for `check`) and, when sign and cfg has
+ * a [dkim] section, loads the DKIM key. Release with personal_keys_close(),
+ * also after a failure.
+ * Errors: the state file's (see state.h); EX_CONFIG for a DKIM key that
+ * cannot be read or used (see config_read_secret, dkim_signer_new). */
+int personal_keys_open(const struct config *cfg, struct state *st, const char *secret,
+                       bool sign, struct personal_keys *k, struct nk_err *e);
+void personal_keys_close(struct personal_keys *k);
+
+/* Appends the complete message (CRLF, ready for SMTP) for r to out, signed
+ * when k has a DKIM signer. The Message-ID is
+ * "nkdigest.<instance>.<edition>.<16 hex of SHA-256(address)>@<sender
+ * domain>": the same for the same state file, edition and recipient, so a
+ * resent copy is recognisable, and different for another state file.
+ * EX_DATAERR when a value cannot go into a header or DKIM refuses the
+ * message. */
 int personalise_message(const struct config *cfg, const struct variant *v,
                         int64_t edition, time_t now, const struct recipient *r,
-                        const char *secret, struct buf *out, struct nk_err *e);
+                        const struct personal_keys *k, struct buf *out, struct nk_err *e);
 
 /* Builds every variant's message for the most demanding recipient a valid
  * subscriber row can be — an address of 254 characters and the longest
@@ -35,13 +60,13 @@ int personalise_message(const struct config *cfg, const struct variant *v,
  * it. Errors: EX_CONFIG naming the tier and what cannot go into the
  * message (an unsubscribe URL the MIME layer refuses, say). */
 int personalise_check(const struct config *cfg, const struct variant *v, size_t n,
-                      int64_t edition, const char *secret, struct nk_err *e);
+                      int64_t edition, const struct personal_keys *k, struct nk_err *e);
 
 enum personal_part { PART_SUBJECT, PART_TEXT, PART_HTML };
 
 /* Appends one part of r's copy, slots filled, without MIME (previews). */
 void personalise_part(const struct config *cfg, const struct variant *v,
                       enum personal_part part, const struct recipient *r,
-                      const char *secret, struct buf *out);
+                      const struct personal_keys *k, struct buf *out);
 
 #endif

@@ -6,11 +6,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 struct state {
@@ -103,6 +105,19 @@ static const char schema_v1[] =
 	"CREATE TABLE IF NOT EXISTS suppressions("
 	"  email TEXT PRIMARY KEY COLLATE NOCASE,"
 	"  reason TEXT NOT NULL,"
+	"  created INTEGER NOT NULL);"
+	/* Hard bounces read back from the mailbox (`bounces`); key names the
+	 * bounced message so a report read twice counts once. */
+	"CREATE TABLE IF NOT EXISTS bounce_reports("
+	"  email TEXT NOT NULL COLLATE NOCASE,"
+	"  key TEXT NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  PRIMARY KEY(email, key));"
+	/* When an address was last taken off the list: its bounces before
+	 * then no longer count. */
+	"CREATE TABLE IF NOT EXISTS resubscriptions("
+	"  email TEXT PRIMARY KEY COLLATE NOCASE,"
 	"  created INTEGER NOT NULL);";
 
 /* Each later version, as the SQL that upgrades the one before. Append
@@ -296,6 +311,37 @@ static int upgrade(struct state *st, int version, struct nk_err *e)
 	return rc;
 }
 
+/* 16 random hex digits. */
+static void random_hex(char out[STATE_INSTANCE_LEN + 1])
+{
+	unsigned char r[STATE_INSTANCE_LEN / 2];
+	size_t got = 0;
+	while (got < sizeof r) {
+		ssize_t n = getrandom(r + got, sizeof r - got, 0);
+		if (n < 0 && errno != EINTR)
+			abort();   /* Linux >= 3.17 always has it */
+		if (n > 0)
+			got += (size_t)n;
+	}
+	for (size_t i = 0; i < sizeof r; i++)
+		snprintf(out + 2 * i, 3, "%02x", r[i]);
+}
+
+/* Gives a writable file its instance id once; the first writer wins. */
+static int make_instance(struct state *st, struct nk_err *e)
+{
+	char id[STATE_INSTANCE_LEN + 1];
+	random_hex(id);
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(st->db, "INSERT OR IGNORE INTO meta VALUES('instance', ?)",
+	                       -1, &q, NULL) != SQLITE_OK)
+		return db_fail(st, e, "cannot prepare a query");
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_TRANSIENT);
+	int r = sqlite3_step(q);
+	sqlite3_finalize(q);
+	return r == SQLITE_DONE ? 0 : db_fail(st, e, "cannot initialise");
+}
+
 static int take_lock(struct state *st, struct nk_err *e)
 {
 	char *lock = xasprintf("%s.lock", st->path);
@@ -327,7 +373,10 @@ int state_open(const char *path, enum state_mode mode, struct state **out,
 	int rc = 0, version = 0;
 	bool reader = mode == STATE_READ;
 	if (!reader) {
-		rc = take_lock(st, e);
+		/* Only a send holds the lock; serve, unsubscribe and bounces
+		 * write beside it (STATE_SHARED), between its commits. */
+		if (mode == STATE_WRITE)
+			rc = take_lock(st, e);
 		if (!rc && sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
 		                           SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
 			rc = nk_fail(e, EX_CANTCREAT, "%s: %s", path,
@@ -367,6 +416,8 @@ int state_open(const char *path, enum state_mode mode, struct state **out,
 		rc = validate(st, want, reader, e);
 		sqlite3_close(want);
 	}
+	if (!rc && !reader)
+		rc = make_instance(st, e);
 	if (!rc)
 		rc = prepare(st, "SELECT 1 FROM edition_articles WHERE key = ?", &st->seen, e);
 	if (!rc && !reader)
@@ -676,23 +727,39 @@ int state_suppressed(struct state *st, const char *email, bool *suppressed,
 int state_suppress(struct state *st, const char *email, const char *reason,
                    time_t now, struct nk_err *e)
 {
+	return state_suppress_new(st, email, reason, now, NULL, e);
+}
+
+int state_suppress_new(struct state *st, const char *email, const char *reason,
+                       time_t when, bool *added, struct nk_err *e)
+{
 	sqlite3_stmt *q;
 	if (prepare(st, "INSERT OR IGNORE INTO suppressions(email, reason, created)"
 	            " VALUES(?,?,?)", &q, e))
 		return e->code;
 	sqlite3_bind_text(q, 1, email, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, reason, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 3, (sqlite3_int64)now);
+	sqlite3_bind_int64(q, 3, (sqlite3_int64)when);
 	int r = sqlite3_step(q);
 	sqlite3_finalize(q);
-	return r == SQLITE_DONE ? 0 : db_fail(st, e, "cannot record a suppression");
+	if (r != SQLITE_DONE)
+		return db_fail(st, e, "cannot record a suppression");
+	if (added)
+		*added = sqlite3_changes(st->db) > 0;
+	return 0;
 }
 
 int state_bounces(struct state *st, const char *email, int *n, struct nk_err *e)
 {
 	sqlite3_stmt *q;
-	if (prepare(st, "SELECT count(*) FROM deliveries WHERE email = ? COLLATE NOCASE"
-	            " AND bounce = 1", &q, e))
+	/* Since the last resubscription (if any): the journal's hard bounces
+	 * and the hard bounce reports read back from the mailbox. */
+	if (prepare(st, "SELECT (SELECT count(*) FROM deliveries WHERE email = ?1 COLLATE NOCASE"
+	            " AND bounce = 1 AND coalesce(last_try, 0) >= coalesce("
+	            "(SELECT created FROM resubscriptions WHERE email = ?1), 0))"
+	            " + (SELECT count(*) FROM bounce_reports WHERE email = ?1"
+	            " AND created >= coalesce("
+	            "(SELECT created FROM resubscriptions WHERE email = ?1), 0))", &q, e))
 		return e->code;
 	sqlite3_bind_text(q, 1, email, -1, SQLITE_STATIC);
 	int rc = 0;
@@ -810,4 +877,176 @@ int state_addresses(struct state *st, enum delivery_status which, int64_t editio
 		rc = db_fail(st, e, "cannot list addresses");
 	sqlite3_finalize(q);
 	return rc;
+}
+
+int state_suppress_all(struct state *st, const struct suppression *v, size_t n,
+                       size_t *added, struct nk_err *e)
+{
+	*added = 0;
+	int rc = exec(st, "BEGIN IMMEDIATE", e);
+	for (size_t i = 0; !rc && i < n; i++) {
+		bool one;
+		rc = state_suppress_new(st, v[i].email, v[i].reason, v[i].created, &one, e);
+		*added += one;
+	}
+	if (!rc)
+		rc = exec(st, "COMMIT", e);
+	if (rc) {
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		*added = 0;
+	}
+	return rc;
+}
+
+static void suppression_from_row(sqlite3_stmt *q, struct suppression *s)
+{
+	s->email = col_dup(q, 0);
+	s->reason = col_dup(q, 1);
+	s->created = (time_t)sqlite3_column_int64(q, 2);
+}
+
+int state_suppression(struct state *st, const char *email, struct suppression *s,
+                      bool *found, struct nk_err *e)
+{
+	sqlite3_stmt *q;
+	*s = (struct suppression){0};
+	*found = false;
+	if (prepare(st, "SELECT email, reason, created FROM suppressions WHERE email = ?",
+	            &q, e))
+		return e->code;
+	sqlite3_bind_text(q, 1, email, -1, SQLITE_STATIC);
+	int r = sqlite3_step(q);
+	if (r == SQLITE_ROW) {
+		suppression_from_row(q, s);
+		*found = true;
+	}
+	sqlite3_finalize(q);
+	return r == SQLITE_ROW || r == SQLITE_DONE ? 0
+	       : db_fail(st, e, "cannot read the suppression list");
+}
+
+void state_suppression_clear(struct suppression *s)
+{
+	free(s->email);
+	free(s->reason);
+	*s = (struct suppression){0};
+}
+
+int state_unsuppress(struct state *st, const char *email, time_t now, bool *removed,
+                     struct nk_err *e)
+{
+	sqlite3_stmt *q = NULL;
+	*removed = false;
+	int rc = exec(st, "BEGIN IMMEDIATE", e);
+	if (!rc)
+		rc = prepare(st, "DELETE FROM suppressions WHERE email = ?", &q, e);
+	if (!rc) {
+		sqlite3_bind_text(q, 1, email, -1, SQLITE_STATIC);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			rc = db_fail(st, e, "cannot change the suppression list");
+		*removed = sqlite3_changes(st->db) > 0;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (!rc && *removed)
+		rc = prepare(st, "INSERT OR REPLACE INTO resubscriptions(email, created)"
+		             " VALUES(?,?)", &q, e);
+	if (!rc && q) {
+		sqlite3_bind_text(q, 1, email, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, (sqlite3_int64)now);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			rc = db_fail(st, e, "cannot record a resubscription");
+	}
+	sqlite3_finalize(q);
+	if (!rc)
+		rc = exec(st, "COMMIT", e);
+	if (rc) {
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		*removed = false;
+	}
+	return rc;
+}
+
+int state_suppressions(struct state *st, struct suppression **v, size_t *n,
+                       struct nk_err *e)
+{
+	sqlite3_stmt *q;
+	size_t cap = 0;
+	*v = NULL;
+	*n = 0;
+	if (prepare(st, "SELECT email, reason, created FROM suppressions"
+	            " ORDER BY created, email", &q, e))
+		return e->code;
+	int r;
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		*v = xgrow(*v, &cap, *n + 1, sizeof **v);
+		suppression_from_row(q, &(*v)[(*n)++]);
+	}
+	sqlite3_finalize(q);
+	if (r != SQLITE_DONE) {
+		state_suppressions_free(*v, *n);
+		*v = NULL;
+		*n = 0;
+		return db_fail(st, e, "cannot read the suppression list");
+	}
+	return 0;
+}
+
+void state_suppressions_free(struct suppression *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		state_suppression_clear(&v[i]);
+	free(v);
+}
+
+int state_bounce_report(struct state *st, const char *email, const char *key,
+                        const char *status, time_t now, bool *added, struct nk_err *e)
+{
+	sqlite3_stmt *q;
+	if (prepare(st, "INSERT OR IGNORE INTO bounce_reports(email, key, status, created)"
+	            " VALUES(?,?,?,?)", &q, e))
+		return e->code;
+	sqlite3_bind_text(q, 1, email, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, (sqlite3_int64)now);
+	int r = sqlite3_step(q);
+	sqlite3_finalize(q);
+	if (r != SQLITE_DONE)
+		return db_fail(st, e, "cannot record a bounce");
+	*added = sqlite3_changes(st->db) > 0;
+	return 0;
+}
+
+int state_instance(struct state *st, char id[STATE_INSTANCE_LEN + 1], struct nk_err *e)
+{
+	sqlite3_stmt *q;
+	if (prepare(st, "SELECT value FROM meta WHERE key = 'instance'", &q, e))
+		return e->code;
+	int r = sqlite3_step(q);
+	const char *v = r == SQLITE_ROW ? (const char *)sqlite3_column_text(q, 0) : NULL;
+	int rc = 0;
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = db_fail(st, e, "cannot read the instance id");
+	else if (!v)
+		random_hex(id);   /* read-only and from before instance ids */
+	else if (strlen(v) != STATE_INSTANCE_LEN || strspn(v, "0123456789abcdef") !=
+	         STATE_INSTANCE_LEN)
+		rc = nk_fail(e, EX_DATAERR, "%s: damaged instance id '%.40s'", st->path, v);
+	else
+		memcpy(id, v, STATE_INSTANCE_LEN + 1);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+int state_mailed(struct state *st, const char *email, bool *mailed, struct nk_err *e)
+{
+	sqlite3_stmt *q;
+	if (prepare(st, "SELECT 1 FROM deliveries WHERE email = ? COLLATE NOCASE LIMIT 1", &q, e))
+		return e->code;
+	sqlite3_bind_text(q, 1, email, -1, SQLITE_STATIC);
+	int r = sqlite3_step(q);
+	sqlite3_finalize(q);
+	*mailed = r == SQLITE_ROW;
+	return r == SQLITE_ROW || r == SQLITE_DONE ? 0 : db_fail(st, e, "cannot read the journal");
 }

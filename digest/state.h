@@ -30,6 +30,10 @@ struct state;
 enum state_mode {
 	STATE_READ,    /* never creates or changes anything; a missing file reads as empty */
 	STATE_WRITE,   /* creates the file, and holds an exclusive lock until closed */
+	STATE_SHARED,  /* creates the file and changes it, but takes no lock: for the
+	                  suppression list, whose every change is one short
+	                  transaction that is safe beside a running send (serve,
+	                  unsubscribe, bounces); SQLite orders the writes */
 };
 
 enum delivery_status {
@@ -121,10 +125,69 @@ int state_suppressed(struct state *st, const char *email, bool *suppressed,
                      struct nk_err *e);
 int state_suppress(struct state *st, const char *email, const char *reason,
                    time_t now, struct nk_err *e);
-/* Hard bounces recorded for email over all editions: deliveries that
- * failed because the address itself is bad, never those that failed for
- * the message, the connection or a time limit. */
+/* Hard bounces recorded for email since it was last resubscribed (if
+ * ever): deliveries that failed because the address itself is bad (never
+ * those that failed for the message, the connection or a time limit) and
+ * hard bounce reports read back from the mailbox (state_bounce_report). */
 int state_bounces(struct state *st, const char *email, int *n, struct nk_err *e);
+
+/* ---- the suppression list, for the operator, `serve` and `bounces` ---- */
+
+/* The reasons nkdigest writes; import accepts these only. */
+#define SUPPRESS_UNSUBSCRIBE "unsubscribe"
+#define SUPPRESS_COMPLAINT "complaint"
+#define SUPPRESS_BOUNCES "hard bounces"
+
+struct suppression {
+	char *email;
+	char *reason;
+	time_t created;
+};
+
+/* Like state_suppress; *added says whether the address was new to the
+ * list (an address already on it keeps its first reason and time). */
+int state_suppress_new(struct state *st, const char *email, const char *reason,
+                       time_t when, bool *added, struct nk_err *e);
+
+/* Adds v[0..n) in one transaction (all or none); *added counts the new
+ * ones. */
+int state_suppress_all(struct state *st, const struct suppression *v, size_t n,
+                       size_t *added, struct nk_err *e);
+
+/* email's entry (*found false when it has none); release s with
+ * state_suppression_clear(). */
+int state_suppression(struct state *st, const char *email, struct suppression *s,
+                      bool *found, struct nk_err *e);
+void state_suppression_clear(struct suppression *s);
+
+/* Takes email off the list and restarts its bounce count (the bounces
+ * before now no longer count toward bounce_limit). *removed says whether
+ * it was on the list. */
+int state_unsuppress(struct state *st, const char *email, time_t now, bool *removed,
+                     struct nk_err *e);
+
+/* The whole list, oldest first; caller frees with state_suppressions_free. */
+int state_suppressions(struct state *st, struct suppression **v, size_t *n,
+                       struct nk_err *e);
+void state_suppressions_free(struct suppression *v, size_t n);
+
+/* Records a hard bounce for email read from a bounce message. key names
+ * the bounce (the bounced message's Message-ID, else the report's own), so
+ * the same report read twice counts once: *added says whether it was new.
+ * status is the enhanced status code ("5.1.1"). */
+int state_bounce_report(struct state *st, const char *email, const char *key,
+                        const char *status, time_t now, bool *added, struct nk_err *e);
+
+/* Whether any edition ever had a delivery to email (*mailed). */
+int state_mailed(struct state *st, const char *email, bool *mailed, struct nk_err *e);
+
+/* This state file's instance id: 16 random hex digits made when the file
+ * was created, the same ever after, so Message-IDs from two state files
+ * (two machines, or a fresh file) never collide. A read-only open of a
+ * file without one (none existed before nkdigest wrote them) gets a
+ * random id that is not kept. */
+#define STATE_INSTANCE_LEN 16
+int state_instance(struct state *st, char id[STATE_INSTANCE_LEN + 1], struct nk_err *e);
 
 /* The newest editions, newest first, at most max; caller frees *v.
  * EX_DATAERR when an edition has no status. */

@@ -173,6 +173,10 @@ static int check_msg(const struct mime_msg *m, struct nk_err *e)
 	if (!absent(m->unsubscribe_url) &&
 	    (rc = check_url(m->unsubscribe_url, e)))
 		return rc;
+	if (m->unsubscribe_subject &&
+	    (rc = check_value("unsubscribe_subject", m->unsubscribe_subject,
+			      MIME_MAX_NAME * 2, e)))
+		return rc;
 	if ((!m->text && m->text_len) || (!m->html && m->html_len))
 		return nk_fail(e, EX_SOFTWARE, "mime_build: body is NULL");
 	return 0;
@@ -340,12 +344,13 @@ static char *mailbox(const char *name, const char *addr)
 	return buf_detach(&b);
 }
 
-/* RFC 6068: the address in a mailto: URI, with what URIs reserve escaped. */
-static void mailto_addr(const char *addr, struct buf *out)
+/* RFC 6068: s in a mailto: URI with what URIs reserve escaped, and more in
+ * a header value ("?" "&" "=" "%"). */
+static void mailto_escape(const char *s, const char *keep, struct buf *out)
 {
-	for (const unsigned char *p = (const unsigned char *)addr; *p; p++) {
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("-._~!$'()*+,;:@", *p))
+		    (*p >= '0' && *p <= '9') || strchr(keep, *p))
 			buf_addc(out, (char)*p);
 		else
 			buf_printf(out, "%%%02X", *p);
@@ -416,23 +421,39 @@ static struct mailimf_fields *header_fields(const struct mime_msg *m,
 		buf_free(&b);
 	}
 
-	bool https = !absent(m->unsubscribe_url) &&
-		     strncasecmp(m->unsubscribe_url, "https://", 8) == 0;
-	if (!absent(m->unsubscribe_url))
-		buf_printf(&b, "<%s>", m->unsubscribe_url);
-	if (!absent(m->unsubscribe_mailto)) {
-		buf_adds(&b, b.len ? ", <mailto:" : "<mailto:");
-		mailto_addr(m->unsubscribe_mailto, &b);
-		buf_adds(&b, "?subject=unsubscribe>");
-	}
-	if (b.len)
-		add_custom(f, "List-Unsubscribe", buf_str(&b));
-	buf_free(&b);
-	/* RFC 8058 one-click applies to an https URI only. */
-	if (https)
-		add_custom(f, "List-Unsubscribe-Post",
-			   "List-Unsubscribe=One-Click");
 	return f;
+}
+
+/* The fields libetpan would fold its own way (or not at all), written
+ * here as finished lines; mime_build() puts them before MIME-Version.
+ * List-Unsubscribe (RFC 2369) is folded after the colon and after each
+ * comma, never inside a URL's brackets. */
+static void bulk_fields(const struct mime_msg *m, struct buf *out)
+{
+	bool url = !absent(m->unsubscribe_url), mailto = !absent(m->unsubscribe_mailto);
+	if (url || mailto) {
+		buf_adds(out, "List-Unsubscribe:");
+		if (url)
+			buf_printf(out, "\r\n <%s>%s", m->unsubscribe_url,
+				   mailto ? "," : "");
+		if (mailto) {
+			buf_adds(out, "\r\n <mailto:");
+			mailto_escape(m->unsubscribe_mailto, "-._~!$'()*+,;:@", out);
+			buf_adds(out, "?subject=");
+			mailto_escape(m->unsubscribe_subject ? m->unsubscribe_subject
+				      : "unsubscribe", "-._~!$'()*+,;:@", out);
+			buf_addc(out, '>');
+		}
+		buf_adds(out, "\r\n");
+	}
+	/* RFC 8058 one-click applies to an https URI only. */
+	if (url && strncasecmp(m->unsubscribe_url, "https://", 8) == 0)
+		buf_adds(out, "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n");
+	/* Bulk mail that wants no out-of-office replies: the traditional
+	 * marker, RFC 3834's, and Microsoft Exchange's. */
+	buf_adds(out, "Precedence: bulk\r\n"
+		 "Auto-Submitted: auto-generated\r\n"
+		 "X-Auto-Response-Suppress: All\r\n");
 }
 
 /* A text part holding enc, already encoded: enc is borrowed and must
@@ -572,11 +593,20 @@ int mime_build(const struct mime_msg *m, struct buf *out, struct nk_err *e)
 	must(mailmime_smart_add_part(msg, alt));
 
 	MMAPString *s = need(mmap_string_new(""));
-	struct buf fixed = {0};
+	struct buf fixed = {0}, bulk = {0};
+	bulk_fields(m, &bulk);
 	int col = 0;
 	int r = mailmime_write_mem(s, &col, msg);
-	if (r == MAILIMF_NO_ERROR)
-		copy_fixed(s->str, s->len, &fixed);
+	/* libetpan writes MIME-Version right after our fields. */
+	const char *mv = r == MAILIMF_NO_ERROR ? strstr(s->str, "\r\nMIME-Version: ") : NULL;
+	if (mv) {
+		size_t at = (size_t)(mv + 2 - s->str);
+		copy_fixed(s->str, at, &fixed);
+		buf_add(&fixed, bulk.s, bulk.len);
+		copy_fixed(s->str + at, s->len - at, &fixed);
+	} else if (r == MAILIMF_NO_ERROR) {
+		r = MAILIMF_ERROR_INVAL;
+	}
 	if (r != MAILIMF_NO_ERROR)
 		rc = nk_fail(e, EX_SOFTWARE, "libetpan could not write the "
 			     "message (error %d)", r);
@@ -588,6 +618,7 @@ int mime_build(const struct mime_msg *m, struct buf *out, struct nk_err *e)
 	mmap_string_free(s);
 	mailmime_free(msg);
 	buf_free(&fixed);
+	buf_free(&bulk);
 	buf_free(&text.body);
 	buf_free(&html.body);
 	return rc;

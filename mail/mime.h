@@ -32,6 +32,7 @@ struct mime_msg {
 	const char *list_id_name;   /* phrase before it; may be NULL */
 	const char *unsubscribe_url;    /* https URL or NULL */
 	const char *unsubscribe_mailto; /* address or NULL */
+	const char *unsubscribe_subject; /* the mailto's subject; NULL: "unsubscribe" */
 	const char *text;           /* text/plain body, '\n' line ends */
 	size_t text_len;
 	const char *html;           /* text/html body, '\n' line ends */
@@ -39,7 +40,12 @@ struct mime_msg {
 };
 
 /* Appends the whole message to out with CRLF line ends, ready for SMTP DATA
- * (libcurl dot-stuffs it). Fails with EX_DATAERR, naming the field, when a
+ * (libcurl dot-stuffs it). Every message is marked as bulk mail that wants
+ * no automatic replies (Precedence: bulk, Auto-Submitted: auto-generated,
+ * X-Auto-Response-Suppress: All). List-Unsubscribe is folded after its
+ * colon, one URL a line; a URL is never broken (RFC 2369: no white space
+ * inside the brackets), so only a URL longer than 75 characters makes a
+ * header line longer than 78. Fails with EX_DATAERR, naming the field, when a
  * header value or address holds a control character (CR, LF, NUL, …) or is
  * too long: data must never be able to add headers. EX_SOFTWARE when the
  * result would break the wire format anyway (a bug of ours). */

@@ -5,6 +5,7 @@ ports: an HTTP server for feeds and aiosmtpd for SMTP. Nothing here stands
 in for a protocol; what the servers receive is parsed back and checked.
 """
 import asyncio
+import base64
 import email
 import email.policy
 import http.server
@@ -274,6 +275,45 @@ def parse_message(data):
     return email.message_from_bytes(data, policy=email.policy.default)
 
 
+def readme_token_check():
+    """The README's Python recipe for checking an unsubscribe token, taken
+    from the README itself and run as it stands: unsubscribe_address(
+    secret_file, token) -> address or None."""
+    text = (REPO / "README.md").read_text()
+    start = text.index("\n    import base64\n")
+    lines = []
+    for line in text[start + 1:].splitlines():
+        if line and not line.startswith("    "):
+            break
+        lines.append(line[4:])
+    scope = {}
+    exec("\n".join(lines), scope)
+    return scope["unsubscribe_address"]
+
+
+def make_token(secret, address):
+    """A token made from unsubscribe.h's description alone (not by
+    nkdigest), for addresses no message has carried yet."""
+    import hashlib
+    import hmac
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    def hkdf(info):
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret)
+    data = address.encode()
+    nonce = hmac.new(hkdf(b"nkdigest unsubscribe v1 nonce"), data, hashlib.sha256).digest()[:12]
+    sealed = ChaCha20Poly1305(hkdf(b"nkdigest unsubscribe v1 key")).encrypt(nonce, data, b"v1")
+    return "v1." + base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
+
+
+def unsubscribe_token(header):
+    """The token in a List-Unsubscribe header's https URL."""
+    m = re.search(r"<https://[^>]*[?&/]t=(v1\.[A-Za-z0-9_-]+)>", header)
+    return m.group(1) if m else None
+
+
 class NkTestCase(unittest.TestCase):
     """A temporary directory, servers that stop with the test, and nk()."""
 
@@ -336,6 +376,12 @@ class NkTestCase(unittest.TestCase):
             "secret_file": "unsubscribe.key"}
         return self.write(name, ini(sections))
 
+    def serve(self, config, *extra):
+        """Starts `nkdigest serve` on a free port; stops with the test."""
+        s = ServeProcess(self, config, *extra)
+        self._servers.append(s)
+        return s
+
     def nk(self, *args, config=None, env=None, stdin=None, timeout=120):
         """Runs nkdigest; fails the test on any sanitizer report."""
         cmd = [BIN]
@@ -355,3 +401,52 @@ class NkTestCase(unittest.TestCase):
             if mark in p.err:
                 self.fail(f"sanitizer report from {' '.join(cmd)}:\n{p.err}")
         return p
+
+
+class ServeProcess:
+    """`nkdigest serve --listen 127.0.0.1:0`, its port read from its log."""
+
+    def __init__(self, test, config, *extra):
+        self.test = test
+        self.log = open(test.dir / f"serve-{len(test._servers)}.log", "w+b")
+        env = dict(os.environ, HOME=str(test.dir))
+        env.pop("NKDIGEST_CONFIG", None)
+        self.proc = subprocess.Popen([BIN, "-c", str(config), "serve", "--listen",
+                                      "127.0.0.1:0", *extra], stdout=subprocess.DEVNULL,
+                                     stderr=self.log, env=env, cwd=test.dir)
+        self.port = None
+        for _ in range(500):
+            m = re.search(r"serving unsubscribe links on port (\d+)", self.text())
+            if m:
+                self.port = int(m.group(1))
+                break
+            if self.proc.poll() is not None:
+                break
+            threading.Event().wait(0.02)
+        if self.port is None:
+            raise RuntimeError("serve did not start:\n" + self.text())
+
+    def text(self):
+        if self.log.closed:
+            return self.final_text
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read().decode("utf-8", "replace")
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def stop(self):
+        """SIGTERM; returns the exit status. Fails the test on a sanitizer
+        report."""
+        if self.log.closed:
+            return self.proc.returncode
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        rc = self.proc.wait(timeout=30)
+        out = self.final_text = self.text()
+        self.log.close()
+        for mark in SANITIZER_MARKS:
+            if mark in out:
+                raise AssertionError(f"sanitizer report from serve:\n{out}")
+        return rc

@@ -226,6 +226,14 @@ static void mistakes_name_file_and_line(void **state)
 		{ "[archive \"x\"]\ndir = d\n", ":2: [archive] takes no name" },
 		{ "[source \"a\"]\nurl = f.json\n[archive]\ntier = gold\n",
 		  "[archive] tier 'gold' is not listed" },
+		{ "[dkim]\nselector = a b\n", ":2: selector: expected letters, digits" },
+		{ "[dkim]\ndomain = x..org\n", ":2: domain: expected letters" },
+		{ "[dkim]\nkeyfile = k\n", ":2: unknown key 'keyfile' in [dkim]" },
+		{ "[dkim \"x\"]\nselector = s\n", ":2: [dkim] takes no name" },
+		{ "[source \"a\"]\nurl = f.json\n[dkim]\nselector = s\n",
+		  "[dkim] needs both selector and key_file" },
+		{ "[source \"a\"]\nurl = f.json\n[dkim]\nselector = s\nkey_file = k\n",
+		  "[dkim] needs domain (or [smtp] from" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		memset(&e, 0, sizeof e);
@@ -235,6 +243,19 @@ static void mistakes_name_file_and_line(void **state)
 		if (strstr(e.msg, "secret"))
 			fail_msg("case %zu: the password is repeated: '%s'", i, e.msg);
 	}
+}
+
+static void dkim_domain_defaults_to_the_senders(void **state)
+{
+	(void)state;
+	struct config cfg;
+	struct nk_err e = {0};
+	assert_int_equal(load("[source \"a\"]\nurl = f.json\n[smtp]\nfrom = N <d@news.x.org>\n"
+	                      "[dkim]\nselector = s2024\nkey_file = dkim.key\n", &cfg, &e), 0);
+	assert_string_equal(cfg.dkim_domain, "news.x.org");
+	assert_string_equal(cfg.dkim_selector, "s2024");
+	assert_non_null(strstr(cfg.dkim_key_file, "/dkim.key"));   /* beside the config */
+	config_free(&cfg);
 }
 
 static void send_needs_smtp_sender_list_and_unsubscribe(void **state)
@@ -397,6 +418,7 @@ int main(void)
 		cmocka_unit_test(full_config_is_read),
 		cmocka_unit_test(formatting_footer_and_archive_keys_are_read),
 		cmocka_unit_test(mistakes_name_file_and_line),
+		cmocka_unit_test(dkim_domain_defaults_to_the_senders),
 		cmocka_unit_test(send_needs_smtp_sender_list_and_unsubscribe),
 		cmocka_unit_test(secrets_must_be_private),
 		cmocka_unit_test(unknown_names_get_a_suggestion),

@@ -16,6 +16,7 @@
 #include "err.h"
 #include "mime.h"
 #include "support.h"
+#include "xalloc.h"
 
 /* ---- taking a message apart ---- */
 
@@ -88,6 +89,8 @@ static char *header(const char *head, const char *name)
 	p += nl + 1;
 	if (*p == ' ')    /* an empty value has no space */
 		p++;
+	else if (strncmp(p, "\r\n ", 3) == 0)   /* folded after the colon */
+		p += 3;
 	else
 		assert_true(strncmp(p, "\r\n", 2) == 0 && p[2] != ' ');
 	struct buf v = {0};
@@ -281,6 +284,9 @@ static void test_headers(void **state)
 		{ "List-Unsubscribe", "<https://example.org/u?t=abc>, "
 		  "<mailto:unsubscribe@example.org?subject=unsubscribe>" },
 		{ "List-Unsubscribe-Post", "List-Unsubscribe=One-Click" },
+		{ "Precedence", "bulk" },
+		{ "Auto-Submitted", "auto-generated" },
+		{ "X-Auto-Response-Suppress", "All" },
 	};
 	for (size_t i = 0; i < sizeof h / sizeof *h; i++) {
 		char *v = header(p.head, h[i].name);
@@ -295,9 +301,46 @@ static void test_headers(void **state)
 		lines += *q != ' ';
 	assert_int_equal(lines, (int)(sizeof h / sizeof *h) + 1);
 	assert_true(strncmp(raw, "Date: ", 6) == 0);
+	/* Folded after the colon, one URL a line. */
+	assert_non_null(strstr(p.head, "\r\nList-Unsubscribe:\r\n <https://example.org/u?t=abc>,"
+			       "\r\n <mailto:unsubscribe@example.org?subject=unsubscribe>\r\n"));
 	parsed_free(&p);
 	check_message(raw, &m);
 	free(raw);
+}
+
+/* The mailto's subject is escaped as RFC 6068 wants; a URL too long for a
+ * line stays whole on a line of its own (RFC 2369: no white space inside
+ * the brackets) and every other header line stays within 78. */
+static void test_unsubscribe_token_and_long_url(void **state)
+{
+	(void)state;
+	struct mime_msg m = base();
+	char url[200];
+	snprintf(url, sizeof url, "https://example.org/unsubscribe?t=v1.%0120d", 7);
+	m.unsubscribe_url = url;
+	m.unsubscribe_subject = "unsubscribe v1.Ab-_9&x=y%";
+	struct buf b = {0};
+	struct nk_err e = {0};
+	assert_int_equal(mime_build(&m, &b, &e), 0);
+	const char *raw = buf_str(&b);
+	char *want = xasprintf("\r\nList-Unsubscribe:\r\n <%s>,\r\n <mailto:unsubscribe@"
+			       "example.org?subject=unsubscribe%%20v1.Ab-_9%%26x%%3Dy%%25>\r\n",
+			       url);
+	assert_non_null(strstr(raw, want));
+	free(want);
+	const char *end = strstr(raw, "\r\n\r\n");
+	for (const char *line = raw; line < end;) {
+		const char *eol = strstr(line, "\r\n");
+		size_t n = (size_t)(eol - line);
+		if (n > 78 && !(line[0] == ' ' && line[1] == '<' &&
+				!strncmp(line + 2, url, strlen(url))))
+			fail_msg("header line of %zu: %.60s", n, line);
+		line = eol + 2;
+	}
+	m.unsubscribe_subject = "unsubscribe\r\nBcc: x@y";
+	buf_free(&b);
+	build_fails(&m, "unsubscribe_subject");
 }
 
 static void test_appends(void **state)
@@ -817,6 +860,7 @@ int main(void)
 		cmocka_unit_test(test_subjects),
 		cmocka_unit_test(test_display_names),
 		cmocka_unit_test(test_unsubscribe_variants),
+		cmocka_unit_test(test_unsubscribe_token_and_long_url),
 		cmocka_unit_test(test_list_id),
 		cmocka_unit_test(test_rejects_control_characters),
 		cmocka_unit_test(test_rejects_bad_values),

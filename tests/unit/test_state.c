@@ -341,6 +341,143 @@ static void a_file_that_is_not_ours_is_refused(void **state)
 	assert_non_null(strstr(e.msg, f->path));
 }
 
+/* The shared mode writes beside a running send (which holds the lock),
+ * and what it writes is what the sender reads next. */
+static void a_shared_open_works_beside_the_sender(void **state)
+{
+	struct fixture *f = *state;
+	struct nk_err e = {0};
+	struct state *other = NULL;
+	bool sup, added;
+	open_write(f);
+	assert_int_equal(state_open(f->path, STATE_SHARED, &other, &e), 0);
+	assert_int_equal(state_suppress_new(other, "late@x.org", SUPPRESS_UNSUBSCRIBE, 7,
+	                                    &added, &e), 0);
+	assert_true(added);
+	assert_int_equal(state_suppress_new(other, "LATE@x.org", SUPPRESS_COMPLAINT, 8,
+	                                    &added, &e), 0);
+	assert_false(added);   /* already there: its first reason stays */
+	assert_int_equal(state_suppressed(f->st, "late@x.org", &sup, &e), 0);
+	assert_true(sup);
+	struct suppression s;
+	bool found;
+	assert_int_equal(state_suppression(f->st, "late@X.org", &s, &found, &e), 0);
+	assert_true(found);
+	assert_string_equal(s.reason, SUPPRESS_UNSUBSCRIBE);
+	assert_int_equal(s.created, 7);
+	state_suppression_clear(&s);
+	state_close(other);
+	/* Still no second sender. */
+	assert_int_equal(state_open(f->path, STATE_WRITE, &other, &e), EX_TEMPFAIL);
+}
+
+static void the_instance_id_is_made_once_and_kept(void **state)
+{
+	struct fixture *f = *state;
+	struct nk_err e = {0};
+	char a[STATE_INSTANCE_LEN + 1], b[STATE_INSTANCE_LEN + 1];
+	assert_int_equal(state_open(f->path, STATE_SHARED, &f->st, &e), 0);
+	assert_int_equal(state_instance(f->st, a, &e), 0);
+	assert_int_equal(strlen(a), STATE_INSTANCE_LEN);
+	assert_int_equal(strspn(a, "0123456789abcdef"), STATE_INSTANCE_LEN);
+	state_close(f->st);
+	open_write(f);
+	assert_int_equal(state_instance(f->st, b, &e), 0);
+	assert_string_equal(a, b);
+	state_close(f->st);
+	assert_int_equal(state_open(f->path, STATE_READ, &f->st, &e), 0);
+	assert_int_equal(state_instance(f->st, b, &e), 0);
+	assert_string_equal(a, b);
+	/* Another file, another id. */
+	state_close(f->st);
+	f->st = NULL;
+	char *other = xasprintf("%s/other.db", f->dir);
+	struct state *st2;
+	assert_int_equal(state_open(other, STATE_WRITE, &st2, &e), 0);
+	assert_int_equal(state_instance(st2, b, &e), 0);
+	assert_string_not_equal(a, b);
+	state_close(st2);
+	free(other);
+	/* Damage is reported, not used. */
+	raw(f, "UPDATE meta SET value = 'x''; DROP' WHERE key = 'instance'");
+	open_write(f);
+	assert_int_equal(state_instance(f->st, b, &e), EX_DATAERR);
+}
+
+/* Bounce reports count like failed deliveries, once per bounced message,
+ * and a resubscription starts the count again. */
+static void bounce_reports_count_once_and_restart_on_resubscribe(void **state)
+{
+	struct fixture *f = *state;
+	struct nk_err e = {0};
+	struct subscriber_list subs = {0};
+	bool added, removed;
+	int n;
+	open_write(f);
+	add_sub(&subs, "b@x.org", "free");
+	int64_t id = make_edition(f, &subs);
+	assert_int_equal(state_record(f->st, id, "b@x.org", DELIVERY_FAILED, true, 550,
+	                              "550 no", 100, &e), 0);
+	assert_int_equal(state_bounce_report(f->st, "B@x.org", "<m1@x>", "5.1.1", 200,
+	                                     &added, &e), 0);
+	assert_true(added);
+	assert_int_equal(state_bounce_report(f->st, "b@x.org", "<m1@x>", "5.1.1", 201,
+	                                     &added, &e), 0);
+	assert_false(added);
+	assert_int_equal(state_bounces(f->st, "b@x.org", &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(state_suppress(f->st, "b@x.org", SUPPRESS_BOUNCES, 300, &e), 0);
+	assert_int_equal(state_unsuppress(f->st, "B@X.org", 400, &removed, &e), 0);
+	assert_true(removed);
+	assert_int_equal(state_bounces(f->st, "b@x.org", &n, &e), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(state_bounce_report(f->st, "b@x.org", "<m2@x>", "5.1.1", 500,
+	                                     &added, &e), 0);
+	assert_int_equal(state_bounces(f->st, "b@x.org", &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(state_unsuppress(f->st, "never@x.org", 600, &removed, &e), 0);
+	assert_false(removed);
+	subscribers_free(&subs);
+}
+
+static void the_list_comes_back_whole_and_imports_are_all_or_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct nk_err e = {0};
+	size_t added;
+	open_write(f);
+	assert_int_equal(state_suppress(f->st, "old@x.org", SUPPRESS_COMPLAINT, 10, &e), 0);
+	struct suppression in[] = {
+		{ "new@x.org", SUPPRESS_UNSUBSCRIBE, 20 },
+		{ "OLD@x.org", SUPPRESS_UNSUBSCRIBE, 30 },
+		{ "b@x.org", SUPPRESS_BOUNCES, 5 },
+	};
+	assert_int_equal(state_suppress_all(f->st, in, 3, &added, &e), 0);
+	assert_int_equal(added, 2);
+	struct suppression *v;
+	size_t n;
+	assert_int_equal(state_suppressions(f->st, &v, &n, &e), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(v[0].email, "b@x.org");     /* oldest first */
+	assert_string_equal(v[1].email, "old@x.org");
+	assert_string_equal(v[1].reason, SUPPRESS_COMPLAINT);
+	assert_string_equal(v[2].email, "new@x.org");
+	assert_int_equal(v[2].created, 20);
+	state_suppressions_free(v, n);
+	/* A failure half-way leaves nothing of the import behind. */
+	raw(f, "CREATE TRIGGER no_z BEFORE INSERT ON suppressions WHEN new.email = 'z@x.org'"
+	    " BEGIN SELECT RAISE(ABORT, 'refused'); END");
+	struct suppression bad[] = {
+		{ "y@x.org", SUPPRESS_UNSUBSCRIBE, 40 },
+		{ "z@x.org", SUPPRESS_UNSUBSCRIBE, 41 },
+	};
+	assert_int_not_equal(state_suppress_all(f->st, bad, 2, &added, &e), 0);
+	assert_int_equal(added, 0);
+	bool sup;
+	assert_int_equal(state_suppressed(f->st, "y@x.org", &sup, &e), 0);
+	assert_false(sup);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -358,6 +495,10 @@ int main(void)
 		T(reading_a_missing_file_creates_nothing),
 		T(a_second_writer_is_turned_away),
 		T(a_file_that_is_not_ours_is_refused),
+		T(a_shared_open_works_beside_the_sender),
+		T(the_instance_id_is_made_once_and_kept),
+		T(bounce_reports_count_once_and_restart_on_resubscribe),
+		T(the_list_comes_back_whole_and_imports_are_all_or_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
