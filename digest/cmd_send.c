@@ -13,6 +13,7 @@
 #include "smtp.h"
 #include "state.h"
 #include "subscribers.h"
+#include "xalloc.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -161,6 +162,11 @@ static int dry_run(struct send_ctx *x, struct nk_err *e)
 	shard_filter(&subs, &x->shard);
 	long would = 0;
 	time_t now = time(NULL);
+	/* One letter per tier, as send makes them. */
+	struct personal_letter **letters = xcalloc(ed.nvariants ? ed.nvariants : 1,
+	                                           sizeof *letters);
+	for (size_t i = 0; !rc && i < ed.nvariants; i++)
+		rc = personal_letter_new(&x->cfg, &ed.variants[i], &x->keys, &letters[i], e);
 	for (size_t i = 0; !rc && ed.articles.n > 0 && i < subs.n; i++) {
 		const struct subscriber *s = &subs.v[i];
 		bool suppressed;
@@ -173,8 +179,7 @@ static int dry_run(struct send_ctx *x, struct nk_err *e)
 		struct buf msg = {0};
 		struct recipient r = { s->email, s->name };
 		int tier = tier_index(&x->cfg.tiers, s->tier);
-		rc = personalise_message(&x->cfg, &ed.variants[tier], ed.id, now, &r, &x->keys,
-		                         &msg, e);
+		rc = personal_letter_write(letters[tier], ed.id, now, &r, &msg, e);
 		if (!rc)
 			printf("would send  %s  %s  %zu bytes\n", s->email, s->tier, msg.len);
 		buf_free(&msg);
@@ -184,6 +189,9 @@ static int dry_run(struct send_ctx *x, struct nk_err *e)
 		log_info("dry run: %zu %s, %ld %s, nothing sent", ed.articles.n,
 		         cli_plural((long)ed.articles.n, "article", "articles"), would,
 		         cli_plural(would, "message", "messages"));
+	for (size_t i = 0; i < ed.nvariants; i++)
+		personal_letter_free(letters[i]);
+	free(letters);
 	subscribers_free(&subs);
 	free(open);
 	edition_free(&ed);

@@ -29,10 +29,10 @@ struct run {
 	const struct config *cfg;
 	struct state *st;
 	int64_t id;
-	const struct variant *variants;   /* the edition's, one per configured tier */
-	const struct personal_keys *keys;
+	struct personal_letter **letters; /* one per configured tier, made once */
 	struct smtp_pool *pool;
-	struct job *jobs;              /* one per connection */
+	struct job *jobs;              /* one per message the pool holds */
+	size_t njobs;
 	struct deliver_stats *stats;
 	struct delivery **retry;       /* deferred in this run, for the next round */
 	size_t nretry, retry_cap;
@@ -182,7 +182,7 @@ static int drain(struct run *r, long timeout_ms, struct nk_err *e)
 
 static struct job *idle_job(struct run *r)
 {
-	for (int i = 0; i < r->cfg->connections; i++)
+	for (size_t i = 0; i < r->njobs; i++)
 		if (!r->jobs[i].busy)
 			return &r->jobs[i];
 	return NULL;
@@ -241,8 +241,7 @@ static int hand_over(struct run *r, struct delivery *d, struct nk_err *e)
 	struct job *j = idle_job(r);
 	struct recipient rcpt = { d->email, d->name };
 	struct nk_err me = {0};
-	if (personalise_message(r->cfg, &r->variants[tier], r->id, time(NULL), &rcpt,
-	                        r->keys, &j->msg, &me)) {
+	if (personal_letter_write(r->letters[tier], r->id, time(NULL), &rcpt, &j->msg, &me)) {
 		/* Our own failure, not the recipient's: nothing is recorded, the
 		 * delivery stays pending and the run ends with an error. The
 		 * checks before the first message make this rare. */
@@ -281,16 +280,22 @@ int deliver_edition(const struct config *cfg, struct state *st, const struct edi
 	struct delivery *todo = NULL;
 	size_t ntodo = 0;
 	int64_t id = ed->id;
-	struct run r = { .cfg = cfg, .st = st, .id = id, .variants = ed->variants,
-	                 .keys = keys, .stats = stats };
+	struct run r = { .cfg = cfg, .st = st, .id = id,
+	                 .stats = stats };
 	memset(stats, 0, sizeof *stats);
 
 	int rc = state_todo(st, id, &todo, &ntodo, e);
 	r.total = ntodo;
+	if (!rc && ntodo > 0) {
+		r.letters = xcalloc(ed->nvariants, sizeof *r.letters);
+		for (size_t i = 0; i < ed->nvariants && !rc; i++)
+			rc = personal_letter_new(cfg, &ed->variants[i], keys, &r.letters[i], e);
+	}
 	if (!rc && ntodo > 0)
 		rc = smtp_pool_new(sp, cfg->connections, &r.pool, e);
 	if (!rc && ntodo > 0) {
-		r.jobs = xcalloc((size_t)cfg->connections, sizeof *r.jobs);
+		r.njobs = smtp_pool_capacity(r.pool);
+		r.jobs = xcalloc(r.njobs, sizeof *r.jobs);
 		struct delivery **list = xmalloc(ntodo * sizeof *list);
 		for (size_t i = 0; i < ntodo; i++)
 			list[i] = &todo[i];
@@ -330,11 +335,14 @@ int deliver_edition(const struct config *cfg, struct state *st, const struct edi
 		             "nkdigest, not the recipients' doing", (long long)id, r.unbuilt,
 		             r.unbuilt == 1 ? "" : "s");
 
-	for (int i = 0; r.jobs && i < cfg->connections; i++)
+	for (size_t i = 0; r.jobs && i < r.njobs; i++)
 		buf_free(&r.jobs[i].msg);
 	free(r.jobs);
 	free(r.retry);
 	smtp_pool_free(r.pool);
+	for (size_t i = 0; r.letters && i < ed->nvariants; i++)
+		personal_letter_free(r.letters[i]);
+	free(r.letters);
 	state_deliveries_free(todo, ntodo);
 	return rc;
 }

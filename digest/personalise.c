@@ -187,19 +187,53 @@ void personalise_part(const struct config *cfg, const struct variant *v,
 	slots_free(&s);
 }
 
-int personalise_message(const struct config *cfg, const struct variant *v,
-                        int64_t edition, time_t now, const struct recipient *r,
-                        const struct personal_keys *k, struct buf *out, struct nk_err *e)
+struct personal_letter {
+	const struct config *cfg;
+	const struct variant *v;
+	const struct personal_keys *k;
+	struct mime_letter *mime;
+	struct skel_run *text_runs, *html_runs;
+	size_t ntext, nhtml;           /* runs */
+	size_t text_dyn, html_dyn;     /* of which dynamic */
+};
+
+/* The runs of sk as the MIME layer takes them; *runs for the caller to
+ * free, *ndyn how many are dynamic. */
+static struct mime_run *mime_runs(const struct skel *sk, struct skel_run **runs,
+                                  size_t *n, size_t *ndyn)
 {
-	struct slots s;
-	slots_fill(cfg, r, k, &s);
-	struct buf subject = {0}, text = {0}, html = {0};
-	skel_fill(v->subject, s.v, &subject);
-	skel_fill(v->text, s.v, &text);
-	skel_fill(v->html, s.v, &html);
-	/* A subject is one line whatever the template did. */
-	char *subject_line = text_oneline(buf_str(&subject));
-	char *msgid = message_id(cfg, k->instance, edition, r->email);
+	*n = skel_runs(sk, runs);
+	*ndyn = 0;
+	struct mime_run *m = xcalloc(*n ? *n : 1, sizeof *m);
+	const char *text = skel_text(sk);
+	for (size_t i = 0; i < *n; i++) {
+		m[i] = (struct mime_run){ text + (*runs)[i].off, (*runs)[i].len,
+		                          (*runs)[i].dynamic };
+		*ndyn += (*runs)[i].dynamic;
+	}
+	return m;
+}
+
+int personal_letter_new(const struct config *cfg, const struct variant *v,
+                        const struct personal_keys *k, struct personal_letter **out,
+                        struct nk_err *e)
+{
+	struct personal_letter *pl = xcalloc(1, sizeof *pl);
+	pl->cfg = cfg;
+	pl->v = v;
+	pl->k = k;
+	struct mime_run *tr = mime_runs(v->text, &pl->text_runs, &pl->ntext, &pl->text_dyn);
+	struct mime_run *hr = mime_runs(v->html, &pl->html_runs, &pl->nhtml, &pl->html_dyn);
+	struct mime_body text = { tr, pl->ntext }, html = { hr, pl->nhtml };
+	/* A subject without per-recipient values is the letter's; else each
+	 * copy fills its own. A subject is one line whatever the template did. */
+	char *subject = NULL;
+	if (!skel_has_slots(v->subject)) {
+		struct buf b = {0};
+		skel_fill(v->subject, NULL, &b);
+		subject = text_oneline(buf_str(&b));
+		buf_free(&b);
+	}
 	const char *from = cfg->from_addr ? cfg->from_addr : "digest@localhost";
 	/* RFC 2919: "<local-part>.<domain>" of the sender names the list. */
 	char *list_id = xasprintf("%.*s.%s", (int)strcspn(from, "@"), from,
@@ -207,38 +241,110 @@ int personalise_message(const struct config *cfg, const struct variant *v,
 	struct mime_msg m = {
 		.from_name = cfg->from_name,
 		.from_addr = from,
-		.to_name = r->name,
-		.to_addr = r->email,
-		.subject = subject_line,
-		.message_id = msgid,
-		.date = now,
+		.subject = subject,
 		.list_id = list_id,
 		.list_id_name = cfg->title,
-		.unsubscribe_url = s.unsub,
 		.unsubscribe_mailto = cfg->unsub_mailto,
+	};
+	int rc = mime_letter_new(&m, &text, &html, &pl->mime, e);
+	free(subject);
+	free(list_id);
+	free(tr);
+	free(hr);
+	if (rc) {
+		personal_letter_free(pl);
+		return rc;
+	}
+	*out = pl;
+	return 0;
+}
+
+void personal_letter_free(struct personal_letter *pl)
+{
+	if (!pl)
+		return;
+	mime_letter_free(pl->mime);
+	free(pl->text_runs);
+	free(pl->html_runs);
+	free(pl);
+}
+
+/* The dynamic runs of sk filled for one copy, into a fresh array. */
+static struct buf *fill_runs(const struct skel *sk, const struct skel_run *runs, size_t n,
+                             size_t ndyn, const char *const *values)
+{
+	struct buf *d = xcalloc(ndyn ? ndyn : 1, sizeof *d);
+	for (size_t i = 0, j = 0; i < n; i++)
+		if (runs[i].dynamic)
+			skel_fill_run(sk, &runs[i], values, &d[j++]);
+	return d;
+}
+
+static void free_runs(struct buf *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		buf_free(&d[i]);
+	free(d);
+}
+
+int personal_letter_write(const struct personal_letter *pl, int64_t edition, time_t now,
+                          const struct recipient *r, struct buf *out, struct nk_err *e)
+{
+	const struct config *cfg = pl->cfg;
+	const struct variant *v = pl->v;
+	struct slots s;
+	slots_fill(cfg, r, pl->k, &s);
+	char *subject = NULL;
+	if (skel_has_slots(v->subject)) {
+		struct buf b = {0};
+		skel_fill(v->subject, s.v, &b);
+		subject = text_oneline(buf_str(&b));
+		buf_free(&b);
+	}
+	struct buf *text = fill_runs(v->text, pl->text_runs, pl->ntext, pl->text_dyn, s.v);
+	struct buf *html = fill_runs(v->html, pl->html_runs, pl->nhtml, pl->html_dyn, s.v);
+	char *msgid = message_id(cfg, pl->k->instance, edition, r->email);
+	struct mime_copy c = {
+		.to_name = r->name,
+		.to_addr = r->email,
+		.subject = subject,
+		.message_id = msgid,
+		.date = now,
+		.unsubscribe_url = s.unsub,
 		.unsubscribe_subject = s.subject,
-		.text = buf_str(&text),
-		.text_len = text.len,
-		.html = buf_str(&html),
-		.html_len = html.len,
+		.text = text,
+		.ntext = pl->text_dyn,
+		.html = html,
+		.nhtml = pl->html_dyn,
 	};
 	/* Signed apart from out, which may already hold other bytes; the
 	 * signature goes in front of the message it signs. */
 	struct buf msg = {0};
-	int rc = mime_build(&m, k->dkim ? &msg : out, e);
-	if (!rc && k->dkim) {
-		rc = dkim_sign_message(k->dkim, msg.s, msg.len, out, e);
+	int rc = mime_letter_write(pl->mime, &c, pl->k->dkim ? &msg : out, e);
+	if (!rc && pl->k->dkim) {
+		rc = dkim_sign_message(pl->k->dkim, msg.s, msg.len, out, e);
 		if (!rc)
 			buf_add(out, msg.s, msg.len);
 	}
 	buf_free(&msg);
-	slots_free(&s);
-	free(subject_line);
+	free_runs(text, pl->text_dyn);
+	free_runs(html, pl->html_dyn);
 	free(msgid);
-	free(list_id);
-	buf_free(&subject);
-	buf_free(&text);
-	buf_free(&html);
+	free(subject);
+	slots_free(&s);
+	return rc;
+}
+
+int personalise_message(const struct config *cfg, const struct variant *v,
+                        int64_t edition, time_t now, const struct recipient *r,
+                        const struct personal_keys *k, struct buf *out, struct nk_err *e)
+{
+	struct personal_letter *pl;
+	int rc = personal_letter_new(cfg, v, k, &pl, e);
+	if (!rc) {
+		rc = personal_letter_write(pl, edition, now, r, out, e);
+		personal_letter_free(pl);
+	}
 	return rc;
 }
 

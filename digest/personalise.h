@@ -53,6 +53,19 @@ int personalise_message(const struct config *cfg, const struct variant *v,
                         int64_t edition, time_t now, const struct recipient *r,
                         const struct personal_keys *k, struct buf *out, struct nk_err *e);
 
+/* A variant made ready to be written for many recipients: its header
+ * fields and every line without a per-recipient value encoded once, so a
+ * copy costs only its own few lines. cfg, v and k are borrowed and must
+ * outlive it. Errors: personalise_message's for the shared fields. */
+struct personal_letter;
+int personal_letter_new(const struct config *cfg, const struct variant *v,
+                        const struct personal_keys *k, struct personal_letter **out,
+                        struct nk_err *e);
+/* personalise_message() for one recipient, from the letter. */
+int personal_letter_write(const struct personal_letter *pl, int64_t edition, time_t now,
+                          const struct recipient *r, struct buf *out, struct nk_err *e);
+void personal_letter_free(struct personal_letter *pl);
+
 /* Builds every variant's message for the most demanding recipient a valid
  * subscriber row can be — an address of 254 characters and the longest
  * name the list accepts — and throws them away: what would fail here

@@ -865,6 +865,60 @@ int tmpl_lint(const struct tmpl *t, const cJSON *schema, const char *const *slot
 	return l.found;
 }
 
+size_t skel_runs(const struct skel *s, struct skel_run **out)
+{
+	const char *text = buf_str(&s->text);
+	size_t len = s->text.len, pos = 0, n = 0, cap = 0, r = 0;
+	struct skel_run *v = NULL;
+	while (r < s->nrefs) {
+		size_t off = s->refs[r].off, ls = off;
+		while (ls > pos && text[ls - 1] != '\n')
+			ls--;
+		const char *nl = memchr(text + off, '\n', len - off);
+		size_t eol = nl ? (size_t)(nl - text) : len;   /* where its '\n' is */
+		size_t le = nl ? eol + 1 : len;
+		size_t first = r;
+		/* As in skel_fill: a slot just before the '\n' is the line's. */
+		while (r < s->nrefs && s->refs[r].off <= eol)
+			r++;
+		v = xgrow(v, &cap, n + 2, sizeof *v);
+		if (ls > pos)
+			v[n++] = (struct skel_run){ pos, ls - pos, false, 0, 0 };
+		v[n++] = (struct skel_run){ ls, le - ls, true, first, r - first };
+		pos = le;
+	}
+	if (pos < len) {
+		v = xgrow(v, &cap, n + 1, sizeof *v);
+		v[n++] = (struct skel_run){ pos, len - pos, false, 0, 0 };
+	}
+	*out = v;
+	return n;
+}
+
+const char *skel_text(const struct skel *s)
+{
+	return buf_str(&s->text);
+}
+
+void skel_fill_run(const struct skel *s, const struct skel_run *run,
+                   const char *const *values, struct buf *out)
+{
+	size_t r = run->ref;
+	const char *text = buf_str(&s->text);
+	bool nl = run->len && text[run->off + run->len - 1] == '\n';
+	size_t end = run->off + run->len - (nl ? 1 : 0);
+	if (s->wrap_width <= 0) {
+		fill_range(s, values, run->off, end, &r, out);
+	} else {
+		struct buf line = {0};
+		fill_range(s, values, run->off, end, &r, &line);
+		wrap_line(buf_str(&line), line.len, s->wrap_width, s->wrap_words, out);
+		buf_free(&line);
+	}
+	if (nl)
+		buf_addc(out, '\n');
+}
+
 int skel_has_slots(const struct skel *s)
 {
 	return s->nrefs > 0;

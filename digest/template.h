@@ -19,6 +19,7 @@
 #define NK_TEMPLATE_H
 
 #include <stdbool.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <cjson/cJSON.h>
 
@@ -97,6 +98,24 @@ void skel_map_lines(struct skel *s,
  * now, the lines with slots in skel_fill once the values are in, so that a
  * long name cannot make an over-long line. width <= 0 does nothing. */
 void skel_wrap(struct skel *s, int width, enum wrap_words words);
+
+/* The skeleton in runs of whole lines, for writing it many times over:
+ * a static run holds no slot; a dynamic run is one line that holds at
+ * least one (slots ref .. ref + nrefs - 1), with its '\n' when it has one. */
+struct skel_run {
+	size_t off, len;   /* in skel_text() */
+	bool dynamic;
+	size_t ref, nrefs;
+};
+/* Sets *runs (caller frees) and returns how many there are. The runs
+ * together are the whole text, in order. */
+size_t skel_runs(const struct skel *s, struct skel_run **runs);
+/* The literal text, slots cut out; borrowed. */
+const char *skel_text(const struct skel *s);
+/* Appends dynamic run run of s filled as skel_fill() fills it (escaped
+ * and, after skel_wrap, wrapped). */
+void skel_fill_run(const struct skel *s, const struct skel_run *run,
+                   const char *const *values, struct buf *out);
 
 /* True when the skeleton has at least one slot (for tests and checks). */
 int skel_has_slots(const struct skel *s);

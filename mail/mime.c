@@ -1,21 +1,18 @@
 /* mime.c — the digest as RFC 5322 + MIME bytes (see mime.h).
- * libetpan builds and writes the message; around it we check every header
- * value, do the RFC 2047 and transfer encoding, and pick Date, Message-ID
- * and the boundary, where libetpan gets each of them wrong. */
+ *
+ * A letter is made once per tier: the header fields every copy shares,
+ * folded, and the text of both parts with every line that holds no
+ * per-recipient value already encoded. A copy only writes its own fields
+ * and encodes its own few lines. We write the bytes ourselves, not with
+ * libetpan: its writer cannot leave holes, and we had already replaced
+ * most of what it did (quoted-printable, From and To, Date, Message-ID,
+ * the boundary, its folding) where it got them wrong. */
 #include "mime.h"
 #include "address.h"
 #include "base64.h"
 #include "rfc2047.h"
 #include "utf8.h"
 #include "xalloc.h"
-
-#include <libetpan/clist.h>
-#include <libetpan/mailimf_types.h>
-#include <libetpan/mailimf_types_helper.h>
-#include <libetpan/mailmime_types.h>
-#include <libetpan/mailmime_types_helper.h>
-#include <libetpan/mailmime_write_mem.h>
-#include <libetpan/mmapstring.h>
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -31,21 +28,7 @@
 #define MAX_LISTID 255
 #define MAX_URL 900
 #define QP_LINE 76
-
-/* libetpan reports allocation failure by returning NULL or an error code;
- * like xalloc we give up, the only other failures being our own bugs. */
-static void *need(void *p)
-{
-	if (!p)
-		xalloc_die();
-	return p;
-}
-
-static void must(int r)
-{
-	if (r != MAILIMF_NO_ERROR)
-		need(NULL);
-}
+#define FOLD_AT 78
 
 /* ---- validation ---- */
 
@@ -147,11 +130,11 @@ static int check_url(const char *v, struct nk_err *e)
 	return 0;
 }
 
-static int check_msg(const struct mime_msg *m, struct nk_err *e)
+/* What every copy shares (mime_letter_new). */
+static int check_common(const struct mime_msg *m, bool subject, struct nk_err *e)
 {
 	int rc;
-	if ((rc = check_addr("from_addr", m->from_addr, e)) ||
-	    (rc = check_addr("to_addr", m->to_addr, e)))
+	if ((rc = check_addr("from_addr", m->from_addr, e)))
 		return rc;
 	if (!absent(m->unsubscribe_mailto) &&
 	    (rc = check_addr("unsubscribe_mailto", m->unsubscribe_mailto, e)))
@@ -159,26 +142,37 @@ static int check_msg(const struct mime_msg *m, struct nk_err *e)
 	if (!absent(m->from_name) &&
 	    (rc = check_value("from_name", m->from_name, MIME_MAX_NAME, e)))
 		return rc;
-	if (!absent(m->to_name) &&
-	    (rc = check_value("to_name", m->to_name, MIME_MAX_NAME, e)))
-		return rc;
 	if (!absent(m->list_id_name) &&
 	    (rc = check_value("list_id_name", m->list_id_name, MIME_MAX_NAME, e)))
 		return rc;
-	if (!m->subject)
+	if (subject && !m->subject)
 		return nk_fail(e, EX_DATAERR, "subject is missing");
-	if ((rc = check_value("subject", m->subject, MAX_SUBJECT, e)) ||
-	    (rc = check_msgid(m->message_id, e)))
+	if (subject && (rc = check_value("subject", m->subject, MAX_SUBJECT, e)))
 		return rc;
-	if (!absent(m->unsubscribe_url) &&
-	    (rc = check_url(m->unsubscribe_url, e)))
+	return 0;
+}
+
+/* What is each copy's own (mime_letter_write). */
+static int check_copy(const struct mime_copy *c, bool subject, struct nk_err *e)
+{
+	int rc;
+	if ((rc = check_addr("to_addr", c->to_addr, e)))
 		return rc;
-	if (m->unsubscribe_subject &&
-	    (rc = check_value("unsubscribe_subject", m->unsubscribe_subject,
+	if (!absent(c->to_name) &&
+	    (rc = check_value("to_name", c->to_name, MIME_MAX_NAME, e)))
+		return rc;
+	if (subject && !c->subject)
+		return nk_fail(e, EX_DATAERR, "subject is missing");
+	if (subject && (rc = check_value("subject", c->subject, MAX_SUBJECT, e)))
+		return rc;
+	if ((rc = check_msgid(c->message_id, e)))
+		return rc;
+	if (!absent(c->unsubscribe_url) && (rc = check_url(c->unsubscribe_url, e)))
+		return rc;
+	if (c->unsubscribe_subject &&
+	    (rc = check_value("unsubscribe_subject", c->unsubscribe_subject,
 			      MIME_MAX_NAME * 2, e)))
 		return rc;
-	if ((!m->text && m->text_len) || (!m->html && m->html_len))
-		return nk_fail(e, EX_SOFTWARE, "mime_build: body is NULL");
 	return 0;
 }
 
@@ -239,8 +233,9 @@ static void qp_line(const char *p, size_t len, struct buf *out)
 }
 
 /* Quoted-printable with CRLF line ends ("\n" and "\r\n" both end a line).
- * libetpan's own encoder writes a line's trailing space twice (literally and
- * then as "=20"), changing the text, so the part is handed over encoded. */
+ * Each line is encoded on its own, so the encoding of a text is the
+ * encodings of its lines put together: what lets a letter encode its
+ * shared lines once. */
 static void qp_encode(const char *s, size_t n, struct buf *out)
 {
 	size_t i = 0;
@@ -302,46 +297,26 @@ static void b64_encode(const char *s, size_t n, struct buf *out)
 	buf_free(&canon);
 }
 
-/* One part's body, encoded, and how. */
-struct encoded {
-	struct buf body;
-	int mechanism;   /* MAILMIME_MECHANISM_QUOTED_PRINTABLE or _BASE64 */
-};
-
-static void encode_part(const char *s, size_t n, struct encoded *enc)
-{
-	memset(enc, 0, sizeof *enc);
-	qp_encode(s, n, &enc->body);
-	enc->mechanism = MAILMIME_MECHANISM_QUOTED_PRINTABLE;
-	if (b64_size(canonical_len(s, n)) < enc->body.len) {
-		buf_free(&enc->body);
-		b64_encode(s, n, &enc->body);
-		enc->mechanism = MAILMIME_MECHANISM_BASE64;
-	}
-}
-
 size_t mime_part_size(const char *body, size_t n)
 {
-	struct encoded enc;
-	encode_part(body, n, &enc);
-	size_t size = enc.body.len;
-	buf_free(&enc.body);
-	return size;
+	struct buf qp = {0};
+	qp_encode(body, n, &qp);
+	size_t size = qp.len, b64 = b64_size(canonical_len(body, n));
+	buf_free(&qp);
+	return b64 < size ? b64 : size;
 }
 
 /* "name <addr>", or the bare address when there is no name. */
-static char *mailbox(const char *name, const char *addr)
+static void mailbox(const char *name, const char *addr, struct buf *b)
 {
-	struct buf b = {0};
 	if (!absent(name)) {
-		rfc2047_encode_phrase(name, &b);
-		buf_adds(&b, " <");
-		buf_adds(&b, addr);
-		buf_addc(&b, '>');
+		rfc2047_encode_phrase(name, b);
+		buf_adds(b, " <");
+		buf_adds(b, addr);
+		buf_addc(b, '>');
 	} else {
-		buf_adds(&b, addr);
+		buf_adds(b, addr);
 	}
-	return buf_detach(&b);
 }
 
 /* RFC 6068: s in a mailto: URI with what URIs reserve escaped, and more in
@@ -366,183 +341,6 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
-/* ---- libetpan ---- */
-
-/* Adds a header libetpan writes as given, folding only at spaces. Takes
- * copies: libetpan frees both strings with the fields. */
-static void add_custom(struct mailimf_fields *f, const char *name,
-		       const char *value)
-{
-	struct mailimf_field *fld =
-		need(mailimf_field_new_custom(xstrdup(name), xstrdup(value)));
-	must(mailimf_fields_add(f, fld));
-}
-
-static struct mailimf_fields *header_fields(const struct mime_msg *m,
-					    const struct tm *tm,
-					    const char *list_id)
-{
-	struct mailimf_fields *f = need(mailimf_fields_new_empty());
-	struct buf b = {0};
-	char *s;
-
-	/* Written by libetpan as "%+05i" of the zone we give: 0 is "+0000".
-	 * mailimf_fields_add_data() adds one field per call here so the
-	 * headers come out in the order added; it takes over the date and
-	 * the strings. */
-	must(mailimf_fields_add_data(f, need(mailimf_date_time_new(
-		tm->tm_mday, tm->tm_mon + 1, tm->tm_year + 1900, tm->tm_hour,
-		tm->tm_min, tm->tm_sec, 0)), NULL, NULL, NULL, NULL, NULL,
-		NULL, NULL, NULL, NULL, NULL));
-
-	/* From and To go in as prepared text: libetpan's mailbox writer puts
-	 * quotes around any display name that is not plain atoms (breaking our
-	 * encoded-words and quoted strings) and copies CR/LF straight in. */
-	s = mailbox(m->from_name, m->from_addr);
-	add_custom(f, "From", s);
-	free(s);
-	s = mailbox(m->to_name, m->to_addr);
-	add_custom(f, "To", s);
-	free(s);
-
-	rfc2047_encode_text(m->subject, &b);
-	must(mailimf_fields_add_data(f, NULL, NULL, NULL, NULL, NULL, NULL,
-		NULL, NULL, NULL, NULL, buf_detach(&b)));
-	must(mailimf_fields_add_data(f, NULL, NULL, NULL, NULL, NULL, NULL,
-		NULL, xstrdup(m->message_id), NULL, NULL, NULL));
-
-	if (list_id) {
-		if (!absent(m->list_id_name)) {
-			rfc2047_encode_phrase(m->list_id_name, &b);
-			buf_addc(&b, ' ');
-		}
-		buf_printf(&b, "<%s>", list_id);
-		add_custom(f, "List-Id", buf_str(&b));
-		buf_free(&b);
-	}
-
-	return f;
-}
-
-/* The fields libetpan would fold its own way (or not at all), written
- * here as finished lines; mime_build() puts them before MIME-Version.
- * List-Unsubscribe (RFC 2369) is folded after the colon and after each
- * comma, never inside a URL's brackets. */
-static void bulk_fields(const struct mime_msg *m, struct buf *out)
-{
-	bool url = !absent(m->unsubscribe_url), mailto = !absent(m->unsubscribe_mailto);
-	if (url || mailto) {
-		buf_adds(out, "List-Unsubscribe:");
-		if (url)
-			buf_printf(out, "\r\n <%s>%s", m->unsubscribe_url,
-				   mailto ? "," : "");
-		if (mailto) {
-			buf_adds(out, "\r\n <mailto:");
-			mailto_escape(m->unsubscribe_mailto, "-._~!$'()*+,;:@", out);
-			buf_adds(out, "?subject=");
-			mailto_escape(m->unsubscribe_subject ? m->unsubscribe_subject
-				      : "unsubscribe", "-._~!$'()*+,;:@", out);
-			buf_addc(out, '>');
-		}
-		buf_adds(out, "\r\n");
-	}
-	/* RFC 8058 one-click applies to an https URI only. */
-	if (url && strncasecmp(m->unsubscribe_url, "https://", 8) == 0)
-		buf_adds(out, "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n");
-	/* Bulk mail that wants no out-of-office replies: the traditional
-	 * marker, RFC 3834's, and Microsoft Exchange's. */
-	buf_adds(out, "Precedence: bulk\r\n"
-		 "Auto-Submitted: auto-generated\r\n"
-		 "X-Auto-Response-Suppress: All\r\n");
-}
-
-/* A text part holding enc, already encoded: enc is borrowed and must
- * outlive the write. */
-static struct mailmime *text_part(const char *type, const struct encoded *enc)
-{
-	struct mailmime_content *ct = need(mailmime_content_new_with_str(type));
-	if (!ct->ct_parameters)
-		ct->ct_parameters = need(clist_new());
-	/* Unlike the other constructors this one copies its arguments. */
-	struct mailmime_parameter *cs =
-		need(mailmime_param_new_with_data("charset", "utf-8"));
-	must(clist_append(ct->ct_parameters, cs));
-	struct mailmime_fields *mf = need(mailmime_fields_new_encoding(enc->mechanism));
-	struct mailmime *part = need(mailmime_new_empty(ct, mf));
-	part->mm_data.mm_single = need(mailmime_data_new_data(
-		enc->mechanism, 1, buf_str(&enc->body), enc->body.len));
-	return part;
-}
-
-/* libetpan's boundary is time, unseeded random() and pid: predictable, so
- * a feed could plant it in a body. Ours starts with "=_", which can never
- * occur in quoted-printable or base64 text, so it needs no secrecy. */
-static void set_boundary(struct mailmime *mp, const struct mime_msg *m)
-{
-	uint64_t h = fnv1a(0xcbf29ce484222325ULL, m->message_id,
-			   strlen(m->message_id));
-	h = fnv1a(h, &m->date, sizeof m->date);
-	char *value = xasprintf("=_nkdigest_%016llx", (unsigned long long)h);
-	for (clistiter *it = clist_begin(mp->mm_content_type->ct_parameters);
-	     it; it = clist_next(it)) {
-		struct mailmime_parameter *p = clist_content(it);
-		if (strcasecmp(p->pa_name, "boundary") == 0) {
-			free(p->pa_value);
-			p->pa_value = value;
-			return;
-		}
-	}
-	/* mailmime_multiple_new always sets a boundary parameter. */
-	free(value);
-	abort();
-}
-
-static bool field_name_only(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '-'))
-			return false;
-	}
-	return n > 0;
-}
-
-/* libetpan folds before a field's first word when that word would pass
- * column 72 ("List-Unsubscribe: " CRLF " <https://...>") and writes
- * "Subject: " for an empty value. Both leave a line ending in white space,
- * and the fold makes the value start with some, which unstructured fields
- * keep. So such a fold is joined back and such a space dropped. */
-static void copy_fixed(const char *s, size_t n, struct buf *out)
-{
-	const char *sep = memmem(s, n, "\r\n\r\n", 4);
-	const char *hend = sep ? sep + 2 : s + n;
-	const char *p = s;
-	bool field_start = true;
-	while (p < hend) {
-		const char *eol = memmem(p, (size_t)(hend - p), "\r\n", 2);
-		if (!eol)
-			break;
-		size_t len = (size_t)(eol - p);
-		bool bare = field_start && len >= 2 && p[len - 2] == ':' &&
-			    p[len - 1] == ' ' && field_name_only(p, len - 2);
-		field_start = true;
-		if (bare && eol + 2 < hend && eol[2] == ' ') {
-			buf_add(out, p, len);
-			p = eol + 3;
-			field_start = false;
-		} else if (bare) {
-			buf_add(out, p, len - 1);
-			buf_add(out, "\r\n", 2);
-			p = eol + 2;
-		} else {
-			buf_add(out, p, len + 2);
-			p = eol + 2;
-		}
-	}
-	buf_add(out, p, (size_t)(s + n - p));
-}
-
 /* The whole message must be CRLF lines of at most 998 octets: the last
  * guard between data and the SMTP stream. */
 static bool wire_ok(const char *s, size_t n)
@@ -561,65 +359,317 @@ static bool wire_ok(const char *s, size_t n)
 	return true;
 }
 
-int mime_build(const struct mime_msg *m, struct buf *out, struct nk_err *e)
+/* ---- header fields ---- */
+
+/* Appends "Name: value" CRLF, folded at the value's spaces so that lines
+ * stay within 78 characters where a word allows (RFC 5322 §2.2.3); a word
+ * longer than that stays whole on its own line. Every value written here
+ * has single spaces (encoded words, a one-line subject, a mailbox), and no
+ * CR or LF (checked before). */
+static void field(struct buf *out, const char *name, const char *value)
 {
-	int rc = check_msg(m, e);
+	buf_adds(out, name);
+	buf_addc(out, ':');
+	size_t col = strlen(name) + 1;
+	for (const char *p = value; *p;) {
+		size_t n = strcspn(p, " ");
+		if (col + 1 + n > FOLD_AT && p != value) {
+			buf_adds(out, "\r\n ");
+			col = 1;
+		} else {
+			buf_addc(out, ' ');
+			col++;
+		}
+		buf_add(out, p, n);
+		col += n;
+		p += n;
+		p += strspn(p, " ");
+	}
+	buf_adds(out, "\r\n");
+}
+
+/* RFC 5322 §3.3, in UTC, with English names whatever the locale. */
+static int date_field(time_t t, struct buf *out, struct nk_err *e)
+{
+	static const char days[][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+	static const char months[][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	struct tm tm;
+	if (!gmtime_r(&t, &tm) || tm.tm_year < 0 || tm.tm_year > 9999 - 1900)
+		return nk_fail(e, EX_DATAERR, "date out of range");
+	buf_printf(out, "Date: %s, %d %s %d %02d:%02d:%02d +0000\r\n", days[tm.tm_wday],
+		   tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour,
+		   tm.tm_min, tm.tm_sec);
+	return 0;
+}
+
+/* ---- letters ---- */
+
+/* A run of a part: its bytes are in the part's `data` at off, already
+ * quoted-printable (or raw, for a base64 part); a dynamic run is the
+ * copy's, given to mime_letter_write. */
+struct run {
+	bool dynamic;
+	size_t off, len;
+};
+
+struct part {
+	bool base64;
+	struct buf head;        /* delimiter and the part's own header */
+	struct buf data;
+	struct run *runs;
+	size_t nruns, ndynamic;
+};
+
+struct mime_letter {
+	char boundary[32];
+	bool own_subject;       /* every copy brings its subject */
+	char *mailto;           /* the unsubscribe address, or NULL */
+	struct buf from, subject, list_id, tail;
+	struct part text, html;
+};
+
+static void part_make(struct part *pt, const char *type, const struct mime_body *b,
+		      const char *boundary)
+{
+	/* QP or base64 by the size of the whole text, values left out. */
+	struct buf raw = {0}, qp = {0};
+	for (size_t i = 0; i < b->n; i++)
+		buf_add(&raw, b->runs[i].text, b->runs[i].len);
+	qp_encode(buf_str(&raw), raw.len, &qp);
+	pt->base64 = b64_size(canonical_len(buf_str(&raw), raw.len)) < qp.len;
+	buf_free(&raw);
+	buf_free(&qp);
+
+	buf_printf(&pt->head, "--%s\r\nContent-Type: %s; charset=\"utf-8\"\r\n"
+		   "Content-Transfer-Encoding: %s\r\n\r\n", boundary, type,
+		   pt->base64 ? "base64" : "quoted-printable");
+	pt->runs = xcalloc(b->n ? b->n : 1, sizeof *pt->runs);
+	pt->nruns = b->n;
+	for (size_t i = 0; i < b->n; i++) {
+		struct run *r = &pt->runs[i];
+		r->dynamic = b->runs[i].dynamic;
+		r->off = pt->data.len;
+		if (r->dynamic)
+			pt->ndynamic++;
+		else if (pt->base64)
+			buf_add(&pt->data, b->runs[i].text, b->runs[i].len);
+		else
+			qp_encode(b->runs[i].text, b->runs[i].len, &pt->data);
+		r->len = pt->data.len - r->off;
+	}
+}
+
+static void part_free(struct part *pt)
+{
+	buf_free(&pt->head);
+	buf_free(&pt->data);
+	free(pt->runs);
+}
+
+int mime_letter_new(const struct mime_msg *m, const struct mime_body *text,
+		    const struct mime_body *html, struct mime_letter **out,
+		    struct nk_err *e)
+{
+	*out = NULL;
+	bool own_subject = !m->subject;
+	int rc = check_common(m, !own_subject, e);
 	if (rc)
 		return rc;
-	struct tm tm;
-	if (!gmtime_r(&m->date, &tm) || tm.tm_year < 0 ||
-	    tm.tm_year > 9999 - 1900)
-		return nk_fail(e, EX_DATAERR, "date out of range");
 	char *list_id = NULL;
-	if (!absent(m->list_id) &&
-	    (rc = check_list_id(m->list_id, &list_id, e)))
+	if (!absent(m->list_id) && (rc = check_list_id(m->list_id, &list_id, e)))
 		return rc;
 
-	struct encoded text, html;
-	encode_part(m->text ? m->text : "", m->text_len, &text);
-	encode_part(m->html ? m->html : "", m->html_len, &html);
+	struct mime_letter *l = xcalloc(1, sizeof *l);
+	l->own_subject = own_subject;
+	l->mailto = absent(m->unsubscribe_mailto) ? NULL : xstrdup(m->unsubscribe_mailto);
+	/* The boundary starts with "=_", which neither quoted-printable nor
+	 * base64 text can hold, so it needs no secrecy; the hash only varies it
+	 * between editions and tiers. */
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < text->n; i++)
+		h = fnv1a(h, text->runs[i].text, text->runs[i].len);
+	h = fnv1a(h, m->from_addr, strlen(m->from_addr));
+	snprintf(l->boundary, sizeof l->boundary, "=_nkdigest_%016llx", (unsigned long long)h);
 
-	/* mailmime_new_message_data() adds MIME-Version: 1.0, written once
-	 * after the fields. Each mailmime_smart_add_part() hands the part to
-	 * its parent, so freeing msg frees the whole tree and the fields. */
-	struct mailmime *msg = need(mailmime_new_message_data(NULL));
-	mailmime_set_imf_fields(msg, header_fields(m, &tm, list_id));
-	free(list_id);
-	struct mailmime *alt =
-		need(mailmime_multiple_new("multipart/alternative"));
-	set_boundary(alt, m);
-	must(mailmime_smart_add_part(alt, text_part("text/plain", &text)));
-	must(mailmime_smart_add_part(alt, text_part("text/html", &html)));
-	must(mailmime_smart_add_part(msg, alt));
-
-	MMAPString *s = need(mmap_string_new(""));
-	struct buf fixed = {0}, bulk = {0};
-	bulk_fields(m, &bulk);
-	int col = 0;
-	int r = mailmime_write_mem(s, &col, msg);
-	/* libetpan writes MIME-Version right after our fields. */
-	const char *mv = r == MAILIMF_NO_ERROR ? strstr(s->str, "\r\nMIME-Version: ") : NULL;
-	if (mv) {
-		size_t at = (size_t)(mv + 2 - s->str);
-		copy_fixed(s->str, at, &fixed);
-		buf_add(&fixed, bulk.s, bulk.len);
-		copy_fixed(s->str + at, s->len - at, &fixed);
-	} else if (r == MAILIMF_NO_ERROR) {
-		r = MAILIMF_ERROR_INVAL;
+	struct buf b = {0};
+	mailbox(m->from_name, m->from_addr, &b);
+	field(&l->from, "From", buf_str(&b));
+	buf_truncate(&b, 0);
+	if (!own_subject) {
+		rfc2047_encode_text(m->subject, &b);
+		field(&l->subject, "Subject", buf_str(&b));
+		buf_truncate(&b, 0);
 	}
-	if (r != MAILIMF_NO_ERROR)
-		rc = nk_fail(e, EX_SOFTWARE, "libetpan could not write the "
-			     "message (error %d)", r);
-	else if (!wire_ok(buf_str(&fixed), fixed.len))
-		rc = nk_fail(e, EX_SOFTWARE, "message has a bare CR or LF or "
-			     "an over-long line");
-	else
-		buf_add(out, fixed.s, fixed.len);
-	mmap_string_free(s);
-	mailmime_free(msg);
-	buf_free(&fixed);
-	buf_free(&bulk);
-	buf_free(&text.body);
-	buf_free(&html.body);
+	if (list_id) {
+		if (!absent(m->list_id_name)) {
+			rfc2047_encode_phrase(m->list_id_name, &b);
+			buf_addc(&b, ' ');
+		}
+		buf_printf(&b, "<%s>", list_id);
+		field(&l->list_id, "List-Id", buf_str(&b));
+		free(list_id);
+	}
+	buf_free(&b);
+	/* Bulk mail that wants no out-of-office replies: the traditional
+	 * marker, RFC 3834's, and Microsoft Exchange's. */
+	buf_printf(&l->tail, "Precedence: bulk\r\nAuto-Submitted: auto-generated\r\n"
+		   "X-Auto-Response-Suppress: All\r\nMIME-Version: 1.0\r\n"
+		   "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n",
+		   l->boundary);
+	part_make(&l->text, "text/plain", text, l->boundary);
+	part_make(&l->html, "text/html", html, l->boundary);
+
+	/* The shared bytes are checked here once; a copy checks its own. */
+	bool ok = wire_ok(buf_str(&l->from), l->from.len) &&
+		  wire_ok(buf_str(&l->subject), l->subject.len) &&
+		  wire_ok(buf_str(&l->list_id), l->list_id.len) &&
+		  (l->text.base64 || wire_ok(buf_str(&l->text.data), l->text.data.len)) &&
+		  (l->html.base64 || wire_ok(buf_str(&l->html.data), l->html.data.len));
+	if (!ok) {
+		mime_letter_free(l);
+		return nk_fail(e, EX_SOFTWARE, "message has a bare CR or LF or an over-long "
+			       "line");
+	}
+	*out = l;
+	return 0;
+}
+
+void mime_letter_free(struct mime_letter *l)
+{
+	if (!l)
+		return;
+	free(l->mailto);
+	buf_free(&l->from);
+	buf_free(&l->subject);
+	buf_free(&l->list_id);
+	buf_free(&l->tail);
+	part_free(&l->text);
+	part_free(&l->html);
+	free(l);
+}
+
+/* List-Unsubscribe (RFC 2369), folded after the colon and after each comma,
+ * never inside a URL's brackets; List-Unsubscribe-Post (RFC 8058) for an
+ * https URI only. */
+static void unsubscribe_fields(const struct mime_letter *l, const struct mime_copy *c,
+			       struct buf *out)
+{
+	bool url = !absent(c->unsubscribe_url);
+	if (!url && !l->mailto)
+		return;
+	buf_adds(out, "List-Unsubscribe:");
+	if (url)
+		buf_printf(out, "\r\n <%s>%s", c->unsubscribe_url, l->mailto ? "," : "");
+	if (l->mailto) {
+		buf_adds(out, "\r\n <mailto:");
+		mailto_escape(l->mailto, "-._~!$'()*+,;:@", out);
+		buf_adds(out, "?subject=");
+		mailto_escape(c->unsubscribe_subject ? c->unsubscribe_subject : "unsubscribe",
+			      "-._~!$'()*+,;:@", out);
+		buf_addc(out, '>');
+	}
+	buf_adds(out, "\r\n");
+	if (url && strncasecmp(c->unsubscribe_url, "https://", 8) == 0)
+		buf_adds(out, "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n");
+}
+
+static int part_write(const struct part *pt, const struct buf *dyn, size_t ndyn,
+		      struct buf *out, struct nk_err *e)
+{
+	if (ndyn != pt->ndynamic)
+		return nk_fail(e, EX_SOFTWARE, "mime_letter_write: %zu lines given for %zu "
+			       "holes", ndyn, pt->ndynamic);
+	buf_add(out, pt->head.s, pt->head.len);
+	const char *data = buf_str(&pt->data);
+	size_t d = 0;
+	if (!pt->base64) {
+		for (size_t i = 0; i < pt->nruns; i++) {
+			const struct run *r = &pt->runs[i];
+			if (r->dynamic)
+				qp_encode(buf_str(&dyn[d]), dyn[d].len, out), d++;
+			else
+				buf_add(out, data + r->off, r->len);
+		}
+	} else {
+		/* Base64 has no lines of its own: the whole part is encoded. */
+		struct buf raw = {0};
+		for (size_t i = 0; i < pt->nruns; i++) {
+			const struct run *r = &pt->runs[i];
+			if (r->dynamic)
+				buf_add(&raw, dyn[d].s, dyn[d].len), d++;
+			else
+				buf_add(&raw, data + r->off, r->len);
+		}
+		b64_encode(buf_str(&raw), raw.len, out);
+		buf_free(&raw);
+	}
+	buf_adds(out, "\r\n");
+	return 0;
+}
+
+int mime_letter_write(const struct mime_letter *l, const struct mime_copy *c,
+		      struct buf *out, struct nk_err *e)
+{
+	int rc = check_copy(c, l->own_subject, e);
+	if (rc)
+		return rc;
+	size_t start = out->len;
+	if ((rc = date_field(c->date, out, e)))
+		return rc;
+	buf_add(out, l->from.s, l->from.len);
+	struct buf b = {0};
+	mailbox(c->to_name, c->to_addr, &b);
+	field(out, "To", buf_str(&b));
+	if (l->own_subject) {
+		buf_truncate(&b, 0);
+		rfc2047_encode_text(c->subject, &b);
+		field(out, "Subject", buf_str(&b));
+	} else {
+		buf_add(out, l->subject.s, l->subject.len);
+	}
+	buf_free(&b);
+	buf_printf(out, "Message-ID: <%s>\r\n", c->message_id);
+	buf_add(out, l->list_id.s, l->list_id.len);
+	unsubscribe_fields(l, c, out);
+	if (!wire_ok(out->s + start, out->len - start)) {
+		buf_truncate(out, start);
+		return nk_fail(e, EX_SOFTWARE, "message has a bare CR or LF or an over-long "
+			       "line");
+	}
+	buf_add(out, l->tail.s, l->tail.len);
+	if ((rc = part_write(&l->text, c->text, c->ntext, out, e)) ||
+	    (rc = part_write(&l->html, c->html, c->nhtml, out, e))) {
+		buf_truncate(out, start);
+		return rc;
+	}
+	buf_printf(out, "--%s--\r\n", l->boundary);
+	return 0;
+}
+
+int mime_build(const struct mime_msg *m, struct buf *out, struct nk_err *e)
+{
+	if ((!m->text && m->text_len) || (!m->html && m->html_len))
+		return nk_fail(e, EX_SOFTWARE, "mime_build: body is NULL");
+	struct mime_run tr = { m->text ? m->text : "", m->text_len, false };
+	struct mime_run hr = { m->html ? m->html : "", m->html_len, false };
+	struct mime_body text = { &tr, 1 }, html = { &hr, 1 };
+	struct mime_letter *l;
+	/* Every copy's own fields are checked first, as before the letter. */
+	struct mime_copy c = {
+		.to_name = m->to_name,
+		.to_addr = m->to_addr,
+		.message_id = m->message_id,
+		.date = m->date,
+		.unsubscribe_url = m->unsubscribe_url,
+		.unsubscribe_subject = m->unsubscribe_subject,
+	};
+	int rc = check_copy(&c, false, e);
+	if (!rc)
+		rc = mime_letter_new(m, &text, &html, &l, e);
+	if (!rc) {
+		rc = mime_letter_write(l, &c, out, e);
+		mime_letter_free(l);
+	}
 	return rc;
 }

@@ -8,6 +8,14 @@
  * caller's thread only hands messages over and takes results; the
  * workers touch nothing but their own connection.
  *
+ * Each connection takes a second message while it sends the first, so it
+ * goes on at once instead of waiting for the caller to journal the reply
+ * and build the next one. The promise of the journal stays: a message's
+ * end of data is not sent before the result of the one before it on that
+ * connection has been taken (and so journalled, see smtp_pool_wait), so a
+ * crash can leave at most one accepted but unjournalled message per
+ * connection.
+ *
  * libcurl speaks the protocol; we classify its results. It hides which
  * command a reply answered, so a debug callback watches the dialogue: the
  * verb of each command sent (never its arguments, which can hold AUTH
@@ -30,18 +38,33 @@
 
 struct smtp_pool;
 
+/* One message to send. */
+struct job {
+	void *tag;
+	char *from;                 /* "<addr>" */
+	struct curl_slist *rcpt;    /* "<addr>" */
+	const char *msg;            /* borrowed from the caller */
+	size_t len;
+};
+
+#define QUEUE 2   /* messages a connection holds: the one it sends, the next */
+
 struct conn {
 	struct smtp_pool *pool;
 	CURL *h;
 	pthread_t thread;
 	bool started;           /* the thread runs (it starts with the first job) */
-	bool busy;              /* handed a message whose result is not taken yet
-	                           (the caller's thread only) */
-	bool has_job;           /* under pool->lock: the worker should send */
-	pthread_cond_t wake;    /* signals has_job or quit */
+	int taken;              /* handed over, result not taken yet (caller only) */
+	int returned;           /* results taken since the last acknowledgement
+	                           (caller only) */
+	/* Under pool->lock: */
+	struct job queue[QUEUE];
+	int queued;             /* jobs in the queue, the one being sent first */
+	int unacked;            /* results queued or taken, not yet journalled */
+	pthread_cond_t wake;    /* signals a job, an acknowledgement or quit */
+	/* The worker's own, for the transfer in progress: */
 	void *tag;
-	struct curl_slist *rcpt;
-	const char *msg;        /* borrowed from the caller */
+	const char *msg;
 	size_t len, off;
 	char cmd[16];           /* verb of the last command sent: MAIL, RCPT, DATA… */
 	char reply[300];        /* last reply line received */
@@ -115,6 +138,17 @@ static size_t on_read(char *buf, size_t size, size_t n, void *ud)
 	struct conn *c = ud;
 	size_t room = size * n, left = c->len - c->off;
 	size_t take = left < room ? left : room;
+	if (take == left) {
+		/* The last bytes, after which libcurl ends the data: not before
+		 * the previous message's result is journalled (see the top). */
+		struct smtp_pool *pool = c->pool;
+		pthread_mutex_lock(&pool->lock);
+		while (c->unacked > 0 && !atomic_load(&pool->quit))
+			pthread_cond_wait(&c->wake, &pool->lock);
+		pthread_mutex_unlock(&pool->lock);
+		if (atomic_load(&pool->quit))
+			return CURL_READFUNC_ABORT;
+	}
 	memcpy(buf, c->msg + c->off, take);
 	c->off += take;
 	return take;
@@ -305,7 +339,10 @@ void smtp_pool_free(struct smtp_pool *pool)
 		else if (c->h)
 			curl_easy_cleanup(c->h);
 		pthread_cond_destroy(&c->wake);
-		curl_slist_free_all(c->rcpt);
+		for (int j = 0; j < c->queued; j++) {
+			free(c->queue[j].from);
+			curl_slist_free_all(c->queue[j].rcpt);
+		}
 	}
 	pthread_cond_destroy(&pool->finished);
 	pthread_mutex_destroy(&pool->lock);
@@ -317,9 +354,14 @@ void smtp_pool_free(struct smtp_pool *pool)
 	curl_global_cleanup();
 }
 
+size_t smtp_pool_capacity(const struct smtp_pool *pool)
+{
+	return (size_t)pool->n * QUEUE;
+}
+
 bool smtp_pool_has_room(const struct smtp_pool *pool)
 {
-	return pool->active < (size_t)pool->n;
+	return pool->active < (size_t)pool->n * QUEUE;
 }
 
 size_t smtp_pool_active(const struct smtp_pool *pool)
@@ -337,16 +379,14 @@ bool smtp_address_ok(const char *addr)
 	return true;
 }
 
-static void setup(struct smtp_pool *pool, struct conn *c, const char *from)
+static void setup(struct smtp_pool *pool, struct conn *c, const struct job *j)
 {
 	const struct smtp_params *p = &pool->p;
 	CURL *h = c->h;
-	char *mail_from = xasprintf("<%s>", from);
 	curl_easy_setopt(h, CURLOPT_URL, pool->url);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-	curl_easy_setopt(h, CURLOPT_MAIL_FROM, mail_from);   /* libcurl copies it */
-	free(mail_from);
-	curl_easy_setopt(h, CURLOPT_MAIL_RCPT, c->rcpt);
+	curl_easy_setopt(h, CURLOPT_MAIL_FROM, j->from);   /* libcurl copies it */
+	curl_easy_setopt(h, CURLOPT_MAIL_RCPT, j->rcpt);
 	curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)c->len);
 	curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
@@ -388,12 +428,35 @@ static void conn_reset(struct conn *c)
 	c->quit_at = 0;
 }
 
+/* An idle connection first, else one with room for a next message. */
 static struct conn *free_conn(struct smtp_pool *pool)
 {
-	for (int i = 0; i < pool->n; i++)
-		if (!pool->conns[i].busy)
-			return &pool->conns[i];
+	for (int want = 0; want < QUEUE; want++)
+		for (int i = 0; i < pool->n; i++)
+			if (pool->conns[i].taken == want)
+				return &pool->conns[i];
 	return NULL;
+}
+
+/* The caller has journalled every result smtp_pool_wait gave it (the
+ * contract in smtp.h): the messages waiting for that may end their data. */
+static void acknowledge(struct smtp_pool *pool)
+{
+	bool any = false;
+	for (int i = 0; i < pool->n && !any; i++)
+		any = pool->conns[i].returned > 0;
+	if (!any)
+		return;
+	pthread_mutex_lock(&pool->lock);
+	for (int i = 0; i < pool->n; i++) {
+		struct conn *c = &pool->conns[i];
+		if (c->returned) {
+			c->unacked -= c->returned;
+			c->returned = 0;
+			pthread_cond_signal(&c->wake);
+		}
+	}
+	pthread_mutex_unlock(&pool->lock);
 }
 
 static void *worker(void *ud);
@@ -401,6 +464,7 @@ static void *worker(void *ud);
 void smtp_submit(struct smtp_pool *pool, const char *from, const char *rcpt,
                  const char *msg, size_t len, void *tag)
 {
+	acknowledge(pool);
 	struct conn *c = free_conn(pool);
 	if (!c)
 		abort();   /* the caller must check smtp_pool_has_room */
@@ -416,21 +480,13 @@ void smtp_submit(struct smtp_pool *pool, const char *from, const char *rcpt,
 		         "address refused before sending: not a plain mailbox");
 		return;
 	}
-	/* The worker is idle, waiting on c->wake: its handle is ours to set. */
-	c->busy = true;
-	c->tag = tag;
-	c->msg = msg;
-	c->len = len;
-	c->retried = false;
-	conn_reset(c);
-	curl_slist_free_all(c->rcpt);
 	char *r = xasprintf("<%s>", rcpt);
-	c->rcpt = curl_slist_append(NULL, r);
+	struct job j = { tag, xasprintf("<%s>", from), curl_slist_append(NULL, r), msg, len };
 	free(r);
-	setup(pool, c, from);
+	c->taken++;
 	pool->active++;
 	pthread_mutex_lock(&pool->lock);
-	c->has_job = true;
+	c->queue[c->queued++] = j;
 	pthread_cond_signal(&c->wake);
 	pthread_mutex_unlock(&pool->lock);
 	if (!c->started) {
@@ -618,15 +674,26 @@ static void *worker(void *ud)
 	struct smtp_pool *pool = c->pool;
 	pthread_mutex_lock(&pool->lock);
 	for (;;) {
-		while (!c->has_job && !atomic_load(&pool->quit))
+		while (!c->queued && !atomic_load(&pool->quit))
 			pthread_cond_wait(&c->wake, &pool->lock);
 		if (atomic_load(&pool->quit))
 			break;
+		struct job j = c->queue[0];
 		pthread_mutex_unlock(&pool->lock);
+		c->tag = j.tag;
+		c->msg = j.msg;
+		c->len = j.len;
+		c->retried = false;
+		conn_reset(c);
+		setup(pool, c, &j);
 		struct smtp_result r;
 		transfer(c, &r);
+		free(j.from);
+		curl_slist_free_all(j.rcpt);
 		pthread_mutex_lock(&pool->lock);
-		c->has_job = false;
+		c->queue[0] = c->queue[1];
+		c->queued--;
+		c->unacked++;
 		pool->results = xgrow(pool->results, &pool->results_cap, pool->nresults + 1,
 		                      sizeof *pool->results);
 		pool->results[pool->nresults++] = (struct done){ r, c };
@@ -641,6 +708,7 @@ static void *worker(void *ud)
 size_t smtp_pool_wait(struct smtp_pool *pool, long timeout_ms,
                       struct smtp_result *out, size_t max)
 {
+	acknowledge(pool);
 	size_t got = 0;
 	while (got < max && pool->nrefused > 0)
 		out[got++] = pool->refused[--pool->nrefused];
@@ -661,8 +729,8 @@ size_t smtp_pool_wait(struct smtp_pool *pool, long timeout_ms,
 	size_t take = pool->nresults < max ? pool->nresults : max;
 	for (size_t i = 0; i < take; i++) {
 		out[got++] = pool->results[i].r;
-		pool->results[i].c->busy = false;
-		pool->results[i].c->msg = NULL;
+		pool->results[i].c->taken--;
+		pool->results[i].c->returned++;
 	}
 	if (take) {
 		memmove(pool->results, pool->results + take,
@@ -682,7 +750,8 @@ int smtp_probe(const struct smtp_params *p, struct nk_err *e)
 		return rc;
 	struct conn *c = &pool->conns[0];
 	c->tag = NULL;
-	setup(pool, c, "probe@localhost");
+	struct job j = { NULL, "<probe@localhost>", NULL, "", 0 };
+	setup(pool, c, &j);
 	curl_easy_setopt(c->h, CURLOPT_UPLOAD, 0L);
 	curl_easy_setopt(c->h, CURLOPT_CONNECT_ONLY, 1L);
 	CURLcode cr = curl_easy_perform(c->h);

@@ -82,6 +82,9 @@ int smtp_pool_new(const struct smtp_params *p, int connections,
                   struct smtp_pool **out, struct nk_err *e);
 void smtp_pool_free(struct smtp_pool *pool);
 
+/* How many messages the pool holds at most: a sending one and a next one
+ * per connection. */
+size_t smtp_pool_capacity(const struct smtp_pool *pool);
 /* Whether another message can be submitted now. */
 bool smtp_pool_has_room(const struct smtp_pool *pool);
 /* How many messages are on their way. */
@@ -103,8 +106,12 @@ bool smtp_address_ok(const char *addr);
 void smtp_submit(struct smtp_pool *pool, const char *from, const char *rcpt,
                  const char *msg, size_t len, void *tag);
 
-/* Drives the transfers for at most timeout_ms and stores up to max
- * finished results in out. Returns how many were stored. */
+/* Waits at most timeout_ms for finished transfers and stores up to max of
+ * their results in out. Returns how many were stored. The caller must
+ * have journalled every result it was given before it calls smtp_submit
+ * or smtp_pool_wait again: a connection's next message ends its data only
+ * then, so that a crash leaves at most one accepted but unjournalled
+ * message per connection. */
 size_t smtp_pool_wait(struct smtp_pool *pool, long timeout_ms,
                       struct smtp_result *out, size_t max);
 
