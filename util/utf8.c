@@ -68,6 +68,16 @@ static size_t decode(const unsigned char *s, size_t n, long *cp)
 	return i;
 }
 
+/* The bidirectional embeddings, overrides and isolates (U+202A–U+202E,
+ * U+2066–U+2069). In a title or a name they can make the text that follows
+ * display reversed ("Trojan Source"), so that a link or an address reads as
+ * something else: cleaned text never carries them. The marks U+200E/U+200F,
+ * which only nudge neutral characters, stay. */
+static int is_bidi_control(long cp)
+{
+	return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
 /* White space that text_oneline() folds into one ASCII space. */
 static int is_space(long cp)
 {
@@ -99,7 +109,8 @@ char *utf8_clean(const char *s, size_t len)
 			if (i + 1 < len && p[i + 1] == '\n')
 				n++;
 		} else if (cp == '\t' || cp == '\n' ||
-			   (cp >= 0x20 && cp != 0x7F && !(cp >= 0x80 && cp <= 0x9F))) {
+			   (cp >= 0x20 && cp != 0x7F && !(cp >= 0x80 && cp <= 0x9F) &&
+			    !is_bidi_control(cp))) {
 			buf_add(&b, p + i, n);
 		}
 		i += n;
