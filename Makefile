@@ -47,7 +47,7 @@ override LDFLAGS += $(SAN)
 #            commands (main, cli, cmd_*) on top
 UTIL    = xalloc buf err log ini datetime utf8 html_text wrap
 MAIL    = base64 address rfc2047 mime unsubscribe smtp
-PROGRAM = config subscribers article fetch feed feed_jsonfeed feed_wordpress \
+PROGRAM = config subscribers article fetch feed feed_json feed_jsonfeed feed_wordpress \
           collect select group template render edition personalise deliver state
 CMDS    = cli cmd_render cmd_send cmd_fetch cmd_check cmd_status
 
@@ -66,7 +66,7 @@ TEMPLATES = templates/subject.txt templates/digest.txt templates/digest.html
 # One unit test program per module it tests.
 UNIT = test_utf8 test_html_text test_wrap test_datetime test_config \
        test_address test_rfc2047 test_mime test_smtp_classify test_template \
-       test_feed test_select test_group test_subscribers test_state
+       test_feed test_feed_json test_select test_group test_subscribers test_state
 UNIT_BINS = $(UNIT:%=$(OUT)/tests/%)
 
 .PHONY: all demo test check check-layers unit-bins bench install clean deps deps-test
