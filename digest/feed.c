@@ -182,6 +182,43 @@ static char *url_normalise(const char *raw)
 	return u;
 }
 
+/* The length of the "scheme:" that opens u, or 0 (RFC 3986 §3.1). */
+static size_t scheme_len(const char *u)
+{
+	if (!isalpha((unsigned char)u[0]))
+		return 0;
+	size_t i = 1;
+	while (isalnum((unsigned char)u[i]) || u[i] == '+' || u[i] == '-' || u[i] == '.')
+		i++;
+	return u[i] == ':' ? i + 1 : 0;
+}
+
+char *feed_url_resolve(const char *base, const char *ref)
+{
+	while (*ref == ' ' || *ref == '\t' || *ref == '\n' || *ref == '\r')
+		ref++;
+	size_t bs = base ? scheme_len(base) : 0;
+	if (scheme_len(ref) || !bs || strncmp(base + bs, "//", 2) ||
+	    (strncasecmp(base, "http:", 5) && strncasecmp(base, "https:", 6)))
+		return xstrdup(ref);
+	if (!strncmp(ref, "//", 2))
+		return xasprintf("%.*s%s", (int)bs, base, ref);
+	/* base = scheme "//" authority path [?query] [#fragment] */
+	size_t auth_end = bs + 2 + strcspn(base + bs + 2, "/?#");
+	size_t path_end = auth_end + strcspn(base + auth_end, "?#");
+	if (ref[0] == '/')
+		return xasprintf("%.*s%s", (int)auth_end, base, ref);
+	if (ref[0] == '#')
+		return xasprintf("%.*s%s", (int)(path_end + strcspn(base + path_end, "#")),
+		                 base, ref);
+	if (ref[0] == '?')
+		return xasprintf("%.*s%s", (int)path_end, base, ref);
+	size_t dir = path_end;
+	while (dir > auth_end && base[dir - 1] != '/')
+		dir--;
+	return xasprintf("%.*s%s%s", (int)dir, base, dir == auth_end ? "/" : "", ref);
+}
+
 static bool url_ok(const char *u)
 {
 	for (const unsigned char *p = (const unsigned char *)u; *p; p++)

@@ -58,6 +58,11 @@ void feed_item_skip(struct feed_ctx *ctx, size_t index, const char *id,
 time_t feed_date(struct feed_ctx *ctx, size_t index, const char *id, const char *field,
                  const char *s, bool assume_utc);
 
+/* ref resolved against base (RFC 3986 §5, without removing "." and ".."
+ * segments) when ref is relative and base an absolute http(s) URL; else a
+ * copy of ref. Caller frees. */
+char *feed_url_resolve(const char *base, const char *ref);
+
 /* Appends s (taken over; NULL or "" is dropped) to a string vector unless
  * it already holds max. */
 void feed_strv_add(char ***v, size_t *n, size_t max, char *s);

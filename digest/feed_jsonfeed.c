@@ -75,7 +75,10 @@ static void parse_item(const cJSON *item, size_t index, struct feed_ctx *ctx,
 	const char *url = first_string(item, "url", "external_url");
 	if (!url && a.id && (!strncasecmp(a.id, "https://", 8) || !strncasecmp(a.id, "http://", 7)))
 		url = a.id;
-	a.url = url ? xstrdup(url) : NULL;
+	/* Readers take a relative link as relative to the site (or to the
+	 * feed): "/2022/05/story/". */
+	const char *base = first_string(feed, "home_page_url", "feed_url");
+	a.url = url ? feed_url_resolve(base ? base : ctx->origin, url) : NULL;
 	/* The specification says title and summary are plain text, but real
 	 * feeds put HTML and entities there: read them as WordPress's. */
 	a.title = feed_text(cJSON_GetStringValue(get(item, "title")), MARKUP_HTML,

@@ -288,6 +288,32 @@ static void jsonfeed_html_and_fallbacks(void **state)
 	article_list_free(&l);
 }
 
+static void relative_links_are_resolved_against_the_site(void **state)
+{
+	(void)state;
+	struct article_list l;
+	struct nk_err e = {0};
+	const char *text =
+		"{\"version\": \"https://jsonfeed.org/version/1.1\", \"home_page_url\": "
+		"\"https://x.org/blog/index.html?p=1\", \"items\": ["
+		" {\"url\": \"/2022/05/a/\", \"title\": \"A\"},"
+		" {\"url\": \"b.html\", \"title\": \"B\"},"
+		" {\"url\": \"//cdn.x.org/c\", \"title\": \"C\"},"
+		" {\"url\": \"?p=4\", \"title\": \"D\"},"
+		" {\"url\": \"mailto:x@x.org\", \"title\": \"E\"}]}";
+	assert_int_equal(parse(text, &l, &e), 0);
+	assert_int_equal(l.n, 4);
+	assert_string_equal(l.v[0].url, "https://x.org/2022/05/a/");
+	assert_string_equal(l.v[1].url, "https://x.org/blog/b.html");
+	assert_string_equal(l.v[2].url, "https://cdn.x.org/c");
+	assert_string_equal(l.v[3].url, "https://x.org/blog/index.html?p=4");
+	article_list_free(&l);
+	/* Without a site address, a relative link cannot be used. */
+	assert_int_equal(parse("{\"version\": \"https://jsonfeed.org/version/1.1\", \"items\": ["
+	                       "{\"url\": \"/a\", \"title\": \"A\"}]}", &l, &e), EX_DATAERR);
+	assert_non_null(strstr(e.msg, "link is not a plain http(s) URL"));
+}
+
 static void broken_escapes_become_replacement_characters(void **state)
 {
 	(void)state;
@@ -382,6 +408,7 @@ int main(void)
 		cmocka_unit_test(named_format_must_match),
 		cmocka_unit_test(wordpress_drafts_and_missing_gmt),
 		cmocka_unit_test(jsonfeed_html_and_fallbacks),
+		cmocka_unit_test(relative_links_are_resolved_against_the_site),
 		cmocka_unit_test(broken_escapes_become_replacement_characters),
 		cmocka_unit_test(wordpress_is_known_by_its_shape),
 		cmocka_unit_test(tier_rules_of_every_kind),
