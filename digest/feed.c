@@ -36,13 +36,20 @@ char *feed_text(const char *raw, enum feed_markup m, size_t max_chars)
 	return cut;
 }
 
-char *feed_json_string(const cJSON *j)
+char *feed_json_id(const cJSON *j)
 {
-	if (cJSON_IsString(j) && j->valuestring)
-		return xstrdup(j->valuestring);
 	if (cJSON_IsNumber(j))
 		return xasprintf("%.0f", j->valuedouble);
-	return NULL;
+	if (!cJSON_IsString(j) || !j->valuestring)
+		return NULL;
+	/* Ids end up in keys, logs and terminals: valid UTF-8 on one line.
+	 * An id that already is stays byte for byte the same, so that the
+	 * keys of earlier editions still match. */
+	char *id = utf8_clean(j->valuestring, strlen(j->valuestring));
+	for (char *p = id; *p; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';
+	return id;
 }
 
 void feed_strv_add(char ***v, size_t *n, size_t max, char *s)
@@ -155,9 +162,11 @@ static void assign_tier(struct article *a, const struct feed_ctx *ctx, const cJS
 
 /* ---- items ---- */
 
-/* Readers accept links with space around them and an upper-case scheme or
- * host ("HTTPS://Example.org/a"): so do we, and store them in the usual
- * form. NULL when raw is not an http(s) URL at all. */
+/* Readers accept links with space around them, an upper-case scheme or
+ * host ("HTTPS://Example.org/a") and non-ASCII paths ("/wiki/북한"): so do
+ * we, and store them in the usual form, the path percent-encoded (RFC 3987
+ * §3.1) so that every link is ASCII. NULL when raw is not an http(s) URL
+ * or its host is not valid UTF-8. */
 static char *url_normalise(const char *raw)
 {
 	while (*raw == ' ' || *raw == '\t' || *raw == '\n' || *raw == '\r')
@@ -179,7 +188,28 @@ static char *url_normalise(const char *raw)
 	for (size_t i = 0; i < end; i++)
 		if (i < scheme || i >= host)
 			u[i] = (char)tolower((unsigned char)u[i]);
-	return u;
+	if (!utf8_valid(u, end)) {
+		free(u);
+		return NULL;
+	}
+	size_t wide = 0;
+	for (size_t i = end; u[i]; i++)
+		wide += (unsigned char)u[i] >= 0x80;
+	if (!wide)
+		return u;
+	struct buf b = {0};
+	buf_add(&b, u, end);
+	for (size_t i = end; u[i]; i++)
+		if ((unsigned char)u[i] >= 0x80)
+			buf_printf(&b, "%%%02X", (unsigned char)u[i]);
+		else
+			buf_addc(&b, u[i]);
+	free(u);
+	if (b.len > FEED_MAX_URL) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_detach(&b);
 }
 
 /* The length of the "scheme:" that opens u, or 0 (RFC 3986 §3.1). */

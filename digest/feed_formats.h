@@ -33,10 +33,9 @@ enum feed_markup {
  * frees. */
 char *feed_text(const char *raw, enum feed_markup m, size_t max_chars);
 
-/* The string value of j (numbers are written out, for ids); NULL otherwise.
- * Borrowed or caller-frees as documented at each use: this one returns a
- * new string the caller frees. */
-char *feed_json_string(const cJSON *j);
+/* An item's id from j: a number written out, or a string made valid UTF-8
+ * without control characters; NULL for anything else. Caller frees. */
+char *feed_json_id(const cJSON *j);
 
 /* Takes a (parsed from item, which the tier rules may look into), fills
  * the missing pieces (key, tier, title from summary), checks it and

@@ -67,7 +67,7 @@ static void parse_item(const cJSON *item, size_t index, struct feed_ctx *ctx,
 		feed_item_skip(ctx, index, NULL, "not an object");
 		return;
 	}
-	a.id = feed_json_string(get(item, "id"));
+	a.id = feed_json_id(get(item, "id"));
 	if (a.id && (!*a.id || strlen(a.id) > FEED_MAX_URL)) {
 		free(a.id);
 		a.id = NULL;

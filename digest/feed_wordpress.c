@@ -113,7 +113,7 @@ static void parse_item(const cJSON *item, size_t index, struct feed_ctx *ctx,
 		feed_item_skip(ctx, index, NULL, "not an object");
 		return;
 	}
-	a.id = feed_json_string(get(item, "id"));
+	a.id = feed_json_id(get(item, "id"));
 	const char *status = cJSON_GetStringValue(get(item, "status"));
 	if (status && strcmp(status, "publish")) {
 		feed_item_skip(ctx, index, a.id, "status '%.20s', not 'publish'", status);

@@ -251,11 +251,13 @@ static void jsonfeed_html_and_fallbacks(void **state)
 		"  \"summary\": \"<p>Talks <i>resume</i></p>\", \"date_published\": \"2022-05-21T10:12:00Z\"},"
 		" {\"id\": \"b\", \"external_url\": \"https://elsewhere.org/b\", \"title\": \"B\","
 		"  \"content_html\": \"<p>First paragraph of a long story</p><p>and more words here</p>\"},"
-		" {\"id\": \"c\", \"url\": \"  HTTPS://User@X.ORG/Path/C?Q=A  \", \"title\": \"3 < 5\"}"
+		" {\"id\": \"c\", \"url\": \"  HTTPS://User@X.ORG/Path/C?Q=A  \", \"title\": \"3 < 5\"},"
+		" {\"id\": \"d\", \"url\": \"https://ko.x.org/wiki/\uBD81\uD55C?q=\xff\", \"title\": \"D\"},"
+		" {\"id\": \"e\", \"url\": \"https://x\xff.org/\", \"title\": \"E\"}"
 		"]}";
 	src.format = FEED_AUTO;
 	assert_int_equal(parse(text, &l, &e), 0);
-	assert_int_equal(l.n, 3);
+	assert_int_equal(l.n, 4);   /* not e: its host is not UTF-8 */
 	assert_string_equal(l.v[0].title, "Kim & Yoon");
 	assert_string_equal(l.v[0].summary, "Talks resume");
 	assert_string_equal(l.v[1].url, "https://elsewhere.org/b");
@@ -265,6 +267,8 @@ static void jsonfeed_html_and_fallbacks(void **state)
 	/* Scheme and host lower-cased, the rest kept; a user name stays. */
 	assert_string_equal(l.v[2].url, "https://User@x.org/Path/C?Q=A");
 	assert_string_equal(l.v[2].title, "3 < 5");
+	/* A non-ASCII path is percent-encoded, byte by byte. */
+	assert_string_equal(l.v[3].url, "https://ko.x.org/wiki/%EB%B6%81%ED%95%9C?q=%FF");
 	article_list_free(&l);
 
 	/* A summary cut from the full text ends at a word, with "…". */
