@@ -99,6 +99,15 @@ char *utf8_clean(const char *s, size_t len)
 
 	buf_add(&b, "", 0);     /* "" rather than NULL for empty input */
 	while (i < len) {
+		/* Runs of printable ASCII, most of any text, are copied whole. */
+		size_t run = 0;
+		while (i + run < len && p[i + run] >= 0x20 && p[i + run] < 0x7F)
+			run++;
+		if (run) {
+			buf_add(&b, p + i, run);
+			i += run;
+			continue;
+		}
 		long cp;
 		size_t n = decode(p + i, len - i, &cp);
 
@@ -140,6 +149,18 @@ char *text_oneline(const char *s)
 	int gap = 0;
 
 	while (i < len) {
+		if (p[i] > ' ' && p[i] < 0x7F) {
+			/* A run of printable ASCII other than space: one copy. */
+			size_t run = 1;
+			while (i + run < len && p[i + run] > ' ' && p[i + run] < 0x7F)
+				run++;
+			if (gap && b.len)
+				buf_addc(&b, ' ');
+			gap = 0;
+			buf_add(&b, p + i, run);
+			i += run;
+			continue;
+		}
 		long cp;
 		size_t n = decode(p + i, len - i, &cp);
 
