@@ -99,7 +99,7 @@ static void check_sources(const struct config *cfg, struct state *st, struct tal
 		int rc = collect_source(src, st, time(NULL), &l, &r, &e);
 		char what[700];
 		snprintf(what, sizeof what, "source %s (%s): %zu usable items%s%s", src->name,
-		         src->url, l.n, r.unchanged ? ", unchanged since the last fetch "
+		         src->url, l.n, r.unchanged ? ", unchanged since the last send "
 		         "(HTTP 304)" : "", r.attempts > 1 ? ", after retrying" : "");
 		line(t, rc, rc ? src->name : what, &e);
 		free(r.error);

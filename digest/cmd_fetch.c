@@ -13,9 +13,9 @@ static const char usage[] =
 	"\n"
 	"Fetches every source and lists the articles the next edition would\n"
 	"carry, newest first, with their tier; says for each source how many\n"
-	"usable items it had, whether it was unchanged since the copy kept in\n"
-	"the state file (HTTP 304) and whether it failed and was skipped.\n"
-	"Changes nothing.\n"
+	"usable items it had, whether it was unchanged since the copy the last\n"
+	"send kept in the state file (HTTP 304), and whether it failed and was\n"
+	"skipped. Changes nothing.\n"
 	"\n"
 	"  --source FILE   read this feed file (or - for stdin) instead\n";
 
@@ -58,7 +58,7 @@ int cmd_fetch(int argc, char **argv, struct cli *g)
 		else
 			printf("source %s: %zu usable item%s%s%s\n", r->name, r->articles,
 			       r->articles == 1 ? "" : "s",
-			       r->unchanged ? ", unchanged since the last fetch (HTTP 304)" : "",
+			       r->unchanged ? ", unchanged since the last send (HTTP 304)" : "",
 			       r->attempts > 1 ? ", after retrying" : "");
 	}
 	const struct article_list *chosen = &ed.articles;

@@ -198,13 +198,13 @@ class ConditionalGet(Collect):
 
         p = self.nk("fetch", config=cfg)
         self.assertEqual(p.returncode, 0, p.err)
-        self.assertIn("source nknews: 10 usable items, unchanged since the last fetch "
+        self.assertIn("source nknews: 10 usable items, unchanged since the last send "
                       "(HTTP 304)", p.out)
         self.assertIn("0 new articles", p.out)
         self.assertEqual(self.srv.hits("/f")[1].header("If-None-Match"), '"v1"')
 
         p = self.nk("check", config=cfg)
-        self.assertIn("10 usable items, unchanged since the last fetch (HTTP 304)", p.out)
+        self.assertIn("10 usable items, unchanged since the last send (HTTP 304)", p.out)
 
         # The stored copy serves a send as well: nothing new, nothing sent.
         p = self.nk("send", config=cfg)
