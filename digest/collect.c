@@ -116,6 +116,7 @@ int collect_all(const struct config *cfg, struct state *st, const char *only_fil
 		}
 		log_warn("source %s skipped: %s; its articles wait for the next edition",
 		         src->name, e->msg);
+		/* All failed alike: that code; else "unavailable". */
 		code = failed++ == 0 || code == rc ? rc : EX_UNAVAILABLE;
 		rc = 0;
 	}

@@ -138,6 +138,13 @@ static void where(char *out, size_t n, const char *url, const char *start)
 		out[0] = '\0';
 }
 
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 static int try_once(struct try *t, struct nk_err *e)
 {
 	const struct source_conf *src = t->src;
@@ -158,14 +165,18 @@ static int try_once(struct try *t, struct nk_err *e)
 	if (t->prior && validator_ok(t->prior->last_modified))
 		hdrs = add_header(hdrs, "If-Modified-Since", t->prior->last_modified);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, t->timeout);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, t->timeout < 15 ? t->timeout : 15L);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 
 	for (int hop = 0;; hop++) {
 		buf_truncate(&t->res->body, 0);
 		errbuf[0] = '\0';
+		/* The timeout covers the attempt, redirects included. */
+		long left_ms = t->timeout * 1000 - (long)(seconds_since(&t0) * 1000);
+		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, left_ms > 100 ? left_ms : 100L);
 		curl_easy_setopt(c, CURLOPT_URL, url);
 		CURLcode cr = curl_easy_perform(c);
 		long status = 0;
@@ -236,13 +247,6 @@ static int try_once(struct try *t, struct nk_err *e)
 	curl_slist_free_all(hdrs);
 	free(url);
 	return rc;
-}
-
-static double seconds_since(const struct timespec *t0)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - t0->tv_sec) + (t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
 static void pause_for(long s)
