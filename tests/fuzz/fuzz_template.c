@@ -4,6 +4,8 @@
  * never carries the data's markup. */
 #include "fuzz.h"
 
+#include <ctype.h>
+
 #include "buf.h"
 #include "template.h"
 
@@ -23,7 +25,7 @@ static int raw_possible(const char *text)
 {
 	for (const char *p = strstr(text, "{{"); p; p = strstr(p + 1, "{{")) {
 		const char *q = p + 2;
-		while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
+		while (isspace((unsigned char)*q))   /* as the engine skips it */
 			q++;
 		if (*q == '{' || *q == '&')
 			return 1;
