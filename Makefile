@@ -4,7 +4,9 @@
 #   make demo          install missing build packages, build, render the sample
 #   make test          install missing test packages, run every test twice:
 #                      a normal build and an AddressSanitizer + UBSan build
-#   make bench         send-rate and memory measurements against smtp-sink
+#   make bench         send-rate and memory measurements against smtp-sink,
+#                      feed parsing speed and memory
+#   make fuzz          run each libFuzzer target for a few minutes (FUZZ_SECONDS)
 #   make preview       render the sample's variants and screenshot them (600 and
 #                      375 px, light and dark) with headless Chromium, in preview/
 #   make check-layers  check that includes point down the layers (make test runs it)
@@ -38,6 +40,14 @@ endif
 ifeq ($(BUILD),asan)
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
+# The fuzzing build: clang, libFuzzer's coverage hooks, ASan and UBSan.
+ifeq ($(BUILD),fuzz)
+override CC := clang
+SAN = -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+      -fno-sanitize-recover=undefined
+# clang also flags the va_list format passed on by log.c's emit().
+WARN += -Wno-format-nonliteral
+endif
 
 # pkg-config for every library. libetpan's .pc adds a dpkg "-specs=" flag that
 # breaks the link where dpkg's files are missing: filter it out. libunistring
@@ -58,7 +68,7 @@ override LDFLAGS += $(SAN) -pthread
 #            commands (main, cli, cmd_*) on top
 UTIL    = xalloc buf err log ini datetime utf8 html_text wrap csv
 MAIL    = base64 address rfc2047 mime unsubscribe smtp dkim_sign dsn
-PROGRAM = config subscribers suppressions article fetch feed feed_jsonfeed feed_wordpress \
+PROGRAM = config subscribers suppressions article fetch feed feed_json feed_jsonfeed feed_wordpress \
           collect select group template render edition personalise deliver state \
           shard archive serve bounces
 CMDS    = cli cmd_render cmd_send cmd_fetch cmd_check cmd_status cmd_archive \
@@ -82,12 +92,17 @@ TEMPLATES = templates/subject.txt templates/digest.txt templates/digest.html \
 # One unit test program per module it tests.
 UNIT = test_utf8 test_html_text test_wrap test_datetime test_config \
        test_address test_rfc2047 test_mime test_smtp_classify test_template \
-       test_feed test_select test_group test_subscribers test_state test_shard \
-       test_render test_unsubscribe test_dsn
+       test_feed test_feed_json test_select test_group test_subscribers test_state \
+       test_shard test_render test_unsubscribe test_dsn
 UNIT_BINS = $(UNIT:%=$(OUT)/tests/%)
 
-.PHONY: all demo test check check-layers unit-bins bench preview install uninstall deb \
-        clean deps deps-test deps-package deps-preview
+# libFuzzer targets (tests/fuzz/), one per parser of untrusted input.
+FUZZ = fuzz_feed fuzz_feed_json fuzz_html_text fuzz_template fuzz_ini fuzz_subscribers
+FUZZ_BINS = $(FUZZ:%=build/fuzz/tests/%)
+FUZZ_SECONDS ?= 180
+
+.PHONY: all demo test check check-layers unit-bins fuzz fuzz-bins bench preview install \
+        uninstall deb clean deps deps-test deps-package deps-preview
 all: nkdigest
 
 nkdigest: $(OUT)/nkdigest
@@ -128,6 +143,18 @@ $(OUT)/tests/%: tests/unit/%.c tests/unit/support.c tests/unit/support.h $(OUT)/
 
 unit-bins: $(OUT)/nkdigest $(UNIT_BINS)
 
+build/fuzz/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h build/fuzz/libnk.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(INC_digest) -fsanitize=fuzzer -o $@ $< build/fuzz/libnk.a $(PKG_LIBS)
+
+# Built in their own variant (BUILD=fuzz: clang), beside release and asan.
+fuzz-bins:
+	@$(MAKE) --no-print-directory BUILD=fuzz $(FUZZ_BINS)
+
+# Each target for FUZZ_SECONDS, its corpus growing in build/fuzz/corpus/.
+fuzz: deps-test fuzz-bins
+	tests/fuzz/run $(FUZZ_SECONDS) build/fuzz/corpus
+
 deps:
 	@scripts/install-deps build
 deps-test:
@@ -146,6 +173,7 @@ demo: deps
 test: deps-test check-layers
 	@$(MAKE) --no-print-directory BUILD=release unit-bins nkdigest
 	@$(MAKE) --no-print-directory BUILD=asan unit-bins
+	@$(MAKE) --no-print-directory fuzz-bins
 	tests/run release asan
 
 check: test

@@ -1,10 +1,9 @@
 /* cmd_check.c — `nkdigest check`: is everything in place for `send`? */
 #include "archive.h"
 #include "cli.h"
+#include "collect.h"
 #include "datetime.h"
 #include "edition.h"
-#include "feed.h"
-#include "fetch.h"
 #include "personalise.h"
 #include "render.h"
 #include "smtp.h"
@@ -18,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -188,22 +188,22 @@ static void check_subscribers(const struct config *cfg, struct tally *t)
 	line(t, rc, what, &e);
 }
 
-static void check_sources(const struct config *cfg, struct tally *t)
+static void check_sources(const struct config *cfg, struct state *st, struct tally *t)
 {
 	for (size_t i = 0; i < cfg->nsources; i++) {
 		struct nk_err e = {0};
 		struct article_list l = {0};
-		struct buf doc = {0};
+		struct source_report r;
 		const struct source_conf *src = &cfg->sources[i];
-		int rc = fetch_source(src, &doc, &e);
-		if (!rc)
-			rc = feed_parse(buf_str(&doc), doc.len, src, src->url, &l, &e);
-		char what[600];
-		snprintf(what, sizeof what, "source %s (%s): %zu usable %s", src->name,
-		         src->url, l.n, cli_plural((long)l.n, "item", "items"));
+		int rc = collect_source(src, st, time(NULL), &l, &r, &e);
+		char what[700];
+		snprintf(what, sizeof what, "source %s (%s): %zu usable %s%s%s", src->name,
+		         src->url, l.n, cli_plural((long)l.n, "item", "items"),
+		         r.unchanged ? ", unchanged since the last send (HTTP 304)" : "",
+		         r.attempts > 1 ? ", after retrying" : "");
 		line(t, rc, rc ? src->name : what, &e);
+		free(r.error);
 		article_list_free(&l);
-		buf_free(&doc);
 	}
 }
 
@@ -272,12 +272,12 @@ int cmd_check(int argc, char **argv, struct cli *g)
 	struct state *st = NULL;
 	rc = state_open(cfg.state, STATE_READ, &st, &e);
 	line(&t, rc, "state file readable", &e);
-	state_close(st);
 	check_state_writable(&cfg, &t);
 	if (!offline) {
-		check_sources(&cfg, &t);
+		check_sources(&cfg, st, &t);
 		check_smtp(&cfg, &t);
 	}
+	state_close(st);
 	config_free(&cfg);
 	return t.first;
 }

@@ -12,7 +12,10 @@ static const char usage[] =
 	"usage: nkdigest fetch [--source FILE]\n"
 	"\n"
 	"Fetches every source and lists the articles the next edition would\n"
-	"carry, newest first, with their tier. Changes nothing.\n"
+	"carry, newest first, with their tier; says for each source how many\n"
+	"usable items it had, whether it was unchanged since the copy the last\n"
+	"send kept in the state file (HTTP 304), and whether it failed and was\n"
+	"skipped. Changes nothing.\n"
 	"\n"
 	"  --source FILE   read this feed file (or - for stdin) instead\n";
 
@@ -48,6 +51,16 @@ int cmd_fetch(int argc, char **argv, struct cli *g)
 	rc = state_open(cfg.state, STATE_READ, &st, &e);
 	if (!rc)
 		rc = edition_next(&cfg, st, source, time(NULL), &ed, &e);
+	for (size_t i = 0; !rc && i < ed.sources.n; i++) {
+		const struct source_report *r = &ed.sources.v[i];
+		if (r->rc)
+			printf("source %s: skipped (%s)\n", r->name, r->error);
+		else
+			printf("source %s: %zu usable item%s%s%s\n", r->name, r->articles,
+			       r->articles == 1 ? "" : "s",
+			       r->unchanged ? ", unchanged since the last send (HTTP 304)" : "",
+			       r->attempts > 1 ? ", after retrying" : "");
+	}
 	const struct article_list *chosen = &ed.articles;
 	for (size_t i = 0; !rc && i < chosen->n; i++) {
 		const struct article *a = &chosen->v[i];

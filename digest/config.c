@@ -214,6 +214,15 @@ static bool is_query(const char *s)
 	return true;
 }
 
+/* A copy of url with its scheme in lower case ("HTTPS://" is "https://"). */
+static char *scheme_lower(const char *url)
+{
+	char *u = xstrdup(url);
+	for (char *p = u; *p && *p != ':'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return u;
+}
+
 /* A path in the config is relative to the config file's directory. */
 static char *resolve(const struct config *cfg, const char *path)
 {
@@ -344,7 +353,8 @@ static const char *const digest_keys[] = {
 	"greeting_anonymous", NULL,
 };
 static const char *const source_keys[] = {
-	"url", "format", "tier", "ca_file", "tls_verify", "timeout", "max_bytes", NULL,
+	"url", "format", "tier", "ca_file", "tls_verify", "timeout", "max_bytes", "retries",
+	"retry_wait", "retry_for", "required", NULL,
 };
 static const char *const tier_keys[] = {
 	"label", "upgrade_url", "campaign", "benefit", "button", NULL,
@@ -496,7 +506,79 @@ static struct source_conf *source_for(struct config *cfg, const char *name)
 	s->tls_verify = true;
 	s->timeout = 30;
 	s->max_bytes = DEFAULT_MAX_BYTES;
+	s->retries = 2;
+	s->retry_wait = 10;
+	s->retry_for = 120;
 	return s;
+}
+
+/* Whether s is an RFC 6901 JSON pointer: "" or "/" segments, with "~"
+ * only as "~0" or "~1". */
+static bool json_pointer_ok(const char *s)
+{
+	if (*s && *s != '/')
+		return false;
+	for (; *s; s++)
+		if (*s == '~' && s[1] != '0' && s[1] != '1')
+			return false;
+	return true;
+}
+
+static const char rule_kinds[] =
+	"rules are tag:NAME, url:TEXT, category:NAME, category_id:N or "
+	"field:/json/pointer=VALUE, separated by commas";
+
+/* One rule of a "<tier>_when" list; fills *r (its strings are new). */
+static int parse_rule(const char *item, const char *tier, const struct ini *ini,
+                      const struct ini_entry *en, struct tier_rule *r, struct nk_err *e)
+{
+	static const struct { const char *prefix; enum rule_kind kind; } kinds[] = {
+		{ "tag:", RULE_TAG }, { "url:", RULE_URL }, { "category:", RULE_CATEGORY },
+		{ "category_id:", RULE_CATEGORY_ID }, { "field:", RULE_FIELD },
+	};
+	const char *val = NULL;
+	memset(r, 0, sizeof *r);
+	for (size_t k = 0; k < sizeof kinds / sizeof kinds[0] && !val; k++)
+		if (!strncmp(item, kinds[k].prefix, strlen(kinds[k].prefix))) {
+			r->kind = kinds[k].kind;
+			val = item + strlen(kinds[k].prefix);
+		}
+	if (!val) {
+		char what[300];
+		snprintf(what, sizeof what, "'%.60s' is not a rule: %s", item, rule_kinds);
+		return bad(e, ini, en, what);
+	}
+	while (isspace((unsigned char)*val))
+		val++;
+	if (!*val)
+		return bad(e, ini, en, "empty rule");
+	if (r->kind == RULE_CATEGORY_ID) {
+		char *end;
+		errno = 0;
+		long id = strtol(val, &end, 10);
+		if (errno || end == val || *end || id < 0 || !isdigit((unsigned char)*val))
+			return bad(e, ini, en, "category_id: needs a category number, "
+			           "such as category_id:42");
+		r->id = id;
+	}
+	if (r->kind == RULE_FIELD) {
+		const char *eq = strchr(val, '=');
+		char *ptr = eq ? xstrndup(val, (size_t)(eq - val)) : NULL;
+		bool ok = ptr && *ptr == '/' && json_pointer_ok(ptr);
+		if (!ok) {
+			free(ptr);
+			return bad(e, ini, en, "field: needs a JSON pointer and a value, such as "
+			           "field:/meta/paywall=true (a '~' in the pointer only as ~0 "
+			           "or ~1)");
+		}
+		r->value = ptr;
+		r->match = xstrdup(eq + 1);
+	} else {
+		r->value = xstrdup(val);
+	}
+	r->tier = xstrdup(tier);
+	r->line = en->line;
+	return 0;
 }
 
 static int add_rules(struct source_conf *s, const char *tier, const struct ini *ini,
@@ -504,28 +586,13 @@ static int add_rules(struct source_conf *s, const char *tier, const struct ini *
 {
 	size_t n;
 	char **items = split_list(en->value, &n);
-	int rc = 0;
+	int rc = n ? 0 : bad(e, ini, en, "empty rule");
 	for (size_t i = 0; i < n && !rc; i++) {
-		enum rule_kind kind;
-		const char *val;
-		if (!strncmp(items[i], "tag:", 4)) {
-			kind = RULE_TAG;
-			val = items[i] + 4;
-		} else if (!strncmp(items[i], "url:", 4)) {
-			kind = RULE_URL;
-			val = items[i] + 4;
-		} else {
-			rc = bad(e, ini, en, "rules are tag:NAME or url:TEXT, separated by commas");
+		struct tier_rule r;
+		if ((rc = parse_rule(items[i], tier, ini, en, &r, e)))
 			break;
-		}
-		while (isspace((unsigned char)*val))
-			val++;
-		if (!*val) {
-			rc = bad(e, ini, en, "empty rule");
-			break;
-		}
 		s->rules = xrealloc(s->rules, (s->nrules + 1) * sizeof *s->rules);
-		s->rules[s->nrules++] = (struct tier_rule){ xstrdup(tier), kind, xstrdup(val) };
+		s->rules[s->nrules++] = r;
 	}
 	free_list(items, n);
 	return rc;
@@ -563,16 +630,17 @@ static int source_key(struct config *cfg, const struct ini *ini,
 	long l;
 	if (!strcmp(k, "url")) {
 		int rc = 0;
+		char *u = strstr(v, "://") ? scheme_lower(v) : NULL;
 		if (!*v)
 			rc = bad(e, ini, en, "expected a URL, a file path or -");
-		else if (strstr(v, "://") && !is_url(v) && strncmp(v, "file://", 7))
+		else if (u && !is_url(u) && strncmp(u, "file://", 7))
 			rc = bad(e, ini, en, "only http://, https:// and file:// are supported");
-		else if (is_url(v))
+		else if (u && is_url(u))
 			rc = check_url(ini, en, "feeds are fetched without a login", e);
 		/* A bad url still counts as given, so that it is not reported a
 		 * second time as missing; the config is not used after an error. */
 		free(s->url);
-		s->url = (rc || strstr(v, "://") || !strcmp(v, "-")) ? xstrdup(v) : resolve(cfg, v);
+		s->url = u ? u : (rc || !strcmp(v, "-")) ? xstrdup(v) : resolve(cfg, v);
 		return rc;
 	} else if (!strcmp(k, "format")) {
 		static const char *const names[] = { "auto", "jsonfeed", "wordpress", NULL };
@@ -592,7 +660,15 @@ static int source_key(struct config *cfg, const struct ini *ini,
 		if (parse_long(ini, en, 1024, 1L << 30, &l, e))
 			return e->code;
 		s->max_bytes = (size_t)l;
-	} else if (strlen(k) > 5 && !strcmp(k + strlen(k) - 5, "_when")) {
+	} else if (!strcmp(k, "retries"))
+		return parse_int(ini, en, 0, 10, &s->retries, e);
+	else if (!strcmp(k, "retry_wait"))
+		return parse_duration(ini, en, &s->retry_wait, e);
+	else if (!strcmp(k, "retry_for"))
+		return parse_duration(ini, en, &s->retry_for, e);
+	else if (!strcmp(k, "required"))
+		return parse_bool(ini, en, &s->required, e);
+	else if (strlen(k) > 5 && !strcmp(k + strlen(k) - 5, "_when")) {
 		/* "<tier>_when": the tier is checked once all tiers are known. */
 		char *tier = xstrndup(k, strlen(k) - 5);
 		int rc = add_rules(s, tier, ini, en, e);
@@ -886,8 +962,9 @@ static void check_whole(struct config *cfg, struct config_errors *errs)
 		for (size_t r = 0; r < s->nrules; r++)
 			if (tier_index(&cfg->tiers, s->rules[r].tier) < 0) {
 				nk_fail(&e, EX_CONFIG,
-				        "%s: [source \"%s\"] %s_when: '%s' is not listed in [digest] tiers",
-				        cfg->path, s->name, s->rules[r].tier, s->rules[r].tier);
+				        "%s:%d: %s_when: '%s' is not listed in [digest] tiers",
+				        cfg->path, s->rules[r].line, s->rules[r].tier,
+				        s->rules[r].tier);
 				keep(errs, &e);
 			}
 	}
@@ -1196,6 +1273,7 @@ void config_free(struct config *cfg)
 		for (size_t r = 0; r < s->nrules; r++) {
 			free(s->rules[r].tier);
 			free(s->rules[r].value);
+			free(s->rules[r].match);
 		}
 		free(s->rules);
 	}

@@ -18,12 +18,23 @@ enum teasers { TEASERS_SHOW, TEASERS_HIDE };
 enum smtp_tls { SMTP_TLS_REQUIRED, SMTP_TLS_NONE };
 enum smtp_auth { SMTP_AUTH_PASSWORD, SMTP_AUTH_XOAUTH2 };
 
-/* "tag:NK PRO" or "url:/pro/": an item matching it gets `tier`. */
-enum rule_kind { RULE_TAG, RULE_URL };
+/* A rule that gives an item `tier` (`<tier>_when = …` in [source]):
+ *   tag:NAME          a JSON Feed tag or any WordPress term (case ignored)
+ *   url:TEXT          the link contains TEXT
+ *   category:NAME     a WordPress category (_embedded wp:term with taxonomy
+ *                     "category") or a JSON Feed tag (case ignored)
+ *   category_id:N     WordPress "categories" holds N (no ?_embed needed)
+ *   field:/PTR=VALUE  the item's value at JSON pointer PTR (RFC 6901) is
+ *                     VALUE (a string, number, true/false/null; in an
+ *                     array, any element) */
+enum rule_kind { RULE_TAG, RULE_URL, RULE_CATEGORY, RULE_CATEGORY_ID, RULE_FIELD };
 struct tier_rule {
 	char *tier;
 	enum rule_kind kind;
-	char *value;
+	char *value;             /* NAME, TEXT, N, or the pointer of field: */
+	char *match;             /* field: only: the VALUE to compare with */
+	long id;                 /* category_id: only: N */
+	int line;                /* in the config file, for messages */
 };
 
 struct source_conf {
@@ -35,8 +46,12 @@ struct source_conf {
 	size_t nrules;
 	char *ca_file;           /* extra CA bundle for https; may be NULL */
 	bool tls_verify;
-	long timeout;            /* seconds for the whole fetch */
-	size_t max_bytes;        /* larger feeds are refused */
+	long timeout;            /* seconds for one attempt at fetching */
+	size_t max_bytes;        /* larger feeds (decoded) are refused */
+	int retries;             /* extra attempts after a temporary failure */
+	long retry_wait;         /* seconds before the first retry; doubles */
+	long retry_for;          /* no retry starts later than this after the first */
+	bool required;           /* its failure stops the run instead of skipping it */
 };
 
 struct config {

@@ -14,7 +14,7 @@ int edition_next(const struct config *cfg, struct state *st, const char *only_fi
 	out->created = now;
 	struct article_list all = {0};
 	struct select_rules rules = { cfg->max_age, cfg->max_articles };
-	int rc = collect_all(cfg, only_file, &all, e);
+	int rc = collect_all(cfg, st, only_file, now, &all, &out->sources, e);
 	if (!rc)
 		rc = select_new(&all, &rules, now, state_seen, st, &out->articles, e);
 	if (!rc)
@@ -96,5 +96,6 @@ void edition_free(struct edition *ed)
 	free(ed->variants);
 	group_free(&ed->groups);
 	article_list_free(&ed->articles);
+	collect_report_free(&ed->sources);
 	memset(ed, 0, sizeof *ed);
 }

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "article.h"
+#include "collect.h"
 #include "config.h"
 #include "err.h"
 #include "group.h"
@@ -27,12 +28,14 @@ struct edition {
 	struct grouping groups;        /* by day, then tier; borrows articles */
 	struct variant *variants;      /* one per configured tier once rendered */
 	size_t nvariants;
+	struct collect_report sources; /* edition_next: how each source went */
 };
 
 /* Collects every source (or only that file, see collect.h) and chooses the
  * next edition's articles: those no earlier edition in st carried (st may
- * be read-only). out->articles.n == 0 means nothing new. Errors: those of
- * collect_all() and of the state file (see state.h). */
+ * be read-only; a writable one also keeps the feed cache and first-seen
+ * times up to date). out->articles.n == 0 means nothing new. Errors: those
+ * of collect_all() and of the state file (see state.h). */
 int edition_next(const struct config *cfg, struct state *st, const char *only_file,
                  time_t now, struct edition *out, struct nk_err *e);
 

@@ -25,9 +25,13 @@
 
 /* Parses data[0..len) fetched from origin (a URL or path, for messages)
  * for source src, appending usable items to out with their tier assigned.
- * Returns 0 (even when items were skipped), or EX_DATAERR when the
- * document is not JSON (the message gives line and column), is not the
- * expected format, or has items but none usable. */
+ * Broken string escapes are repaired first (see feed_json.h). An item
+ * without a usable date gets published = 0: collect_all gives it the time
+ * nkdigest first saw it. Returns 0 (even when items were skipped), or
+ * EX_DATAERR when the document is empty, markup (an HTML error page, an
+ * RSS feed), not JSON (the message gives line and column), not the
+ * expected format, or has items but none usable (the message gives the
+ * first reasons). */
 int feed_parse(const char *data, size_t len, const struct source_conf *src,
                const char *origin, struct article_list *out, struct nk_err *e);
 

@@ -1,5 +1,4 @@
 /* feed_jsonfeed.c — JSON Feed 1.1 and 1.0 (https://jsonfeed.org/version/1.1). */
-#include "datetime.h"
 #include "feed.h"
 #include "feed_formats.h"
 #include "log.h"
@@ -7,19 +6,30 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const cJSON *get(const cJSON *o, const char *name)
 {
 	return cJSON_GetObjectItemCaseSensitive(o, name);
 }
 
+static bool jsonfeed_version(const char *v)
+{
+	return v && (!strncmp(v, "https://jsonfeed.org/version/", 29) ||
+	             !strncmp(v, "http://jsonfeed.org/version/", 28));
+}
+
 bool feed_is_jsonfeed(const cJSON *root)
 {
+	if (!cJSON_IsObject(root) || !cJSON_IsArray(get(root, "items")))
+		return false;
 	const cJSON *v = get(root, "version");
-	return cJSON_IsObject(root) && cJSON_IsArray(get(root, "items")) &&
-	       cJSON_IsString(v) &&
-	       (!strncmp(v->valuestring, "https://jsonfeed.org/version/1", 30) ||
-	        !strncmp(v->valuestring, "http://jsonfeed.org/version/1", 29));
+	if (v)
+		return jsonfeed_version(cJSON_GetStringValue(v));
+	/* Hand-written feeds sometimes forget "version"; readers take an
+	 * "items" list beside a feed's own title or addresses all the same. */
+	return cJSON_IsString(get(root, "title")) || cJSON_IsString(get(root, "feed_url")) ||
+	       cJSON_IsString(get(root, "home_page_url"));
 }
 
 /* 1.1 has "authors": [{name}], 1.0 had "author": {name}. */
@@ -38,10 +48,14 @@ static void add_authors(struct article *a, const cJSON *obj)
 		                        MARKUP_TEXT, FEED_MAX_AUTHOR));
 }
 
+/* The first of the fields a, b that holds a non-empty string. */
 static const char *first_string(const cJSON *item, const char *a, const char *b)
 {
 	const char *s = cJSON_GetStringValue(get(item, a));
-	return s && *s ? s : b ? cJSON_GetStringValue(get(item, b)) : NULL;
+	if (s && *s)
+		return s;
+	s = b ? cJSON_GetStringValue(get(item, b)) : NULL;
+	return s && *s ? s : NULL;
 }
 
 /* feed is the whole document: its authors stand in for an item's. */
@@ -50,30 +64,33 @@ static void parse_item(const cJSON *item, size_t index, struct feed_ctx *ctx,
 {
 	struct article a = {0};
 	if (!cJSON_IsObject(item)) {
-		log_warn("%s: item %zu is not an object; skipped", ctx->origin, index + 1);
-		ctx->skipped++;
+		feed_item_skip(ctx, index, NULL, "not an object");
 		return;
 	}
-	a.id = feed_json_string(get(item, "id"));
+	a.id = feed_json_id(get(item, "id"));
 	if (a.id && (!*a.id || strlen(a.id) > FEED_MAX_URL)) {
 		free(a.id);
 		a.id = NULL;
 	}
 	const char *url = first_string(item, "url", "external_url");
-	if (!url && a.id && (!strncmp(a.id, "https://", 8) || !strncmp(a.id, "http://", 7)))
+	if (!url && a.id && (!strncasecmp(a.id, "https://", 8) || !strncasecmp(a.id, "http://", 7)))
 		url = a.id;
-	a.url = url ? xstrdup(url) : NULL;
-	a.title = feed_text(cJSON_GetStringValue(get(item, "title")), MARKUP_TEXT,
+	/* Readers take a relative link as relative to the site (or to the
+	 * feed): "/2022/05/story/". */
+	const char *base = first_string(feed, "home_page_url", "feed_url");
+	a.url = url ? feed_url_resolve(base ? base : ctx->origin, url) : NULL;
+	/* The specification says title and summary are plain text, but real
+	 * feeds put HTML and entities there: read them as WordPress's. */
+	a.title = feed_text(cJSON_GetStringValue(get(item, "title")), MARKUP_HTML,
 	                    FEED_MAX_TITLE);
-
-	const char *summary = cJSON_GetStringValue(get(item, "summary"));
-	if (summary && *summary)
-		a.summary = feed_text(summary, MARKUP_TEXT, FEED_MAX_SUMMARY);
+	const char *summary = first_string(item, "summary", NULL);
+	if (summary)
+		a.summary = feed_text(summary, MARKUP_HTML, FEED_MAX_SUMMARY);
 	else if ((summary = first_string(item, "content_text", NULL)))
 		a.summary = feed_text(summary, MARKUP_TEXT, FEED_MAX_EXCERPT);
 	else
-		a.summary = feed_text(cJSON_GetStringValue(get(item, "content_html")),
-		                      MARKUP_HTML, FEED_MAX_EXCERPT);
+		a.summary = feed_text(first_string(item, "content_html", NULL), MARKUP_HTML,
+		                      FEED_MAX_EXCERPT);
 
 	add_authors(&a, item);
 	if (a.nauthors == 0)
@@ -86,16 +103,16 @@ static void parse_item(const cJSON *item, size_t index, struct feed_ctx *ctx,
 			              feed_text(cJSON_GetStringValue(it), MARKUP_TEXT,
 			                        FEED_MAX_AUTHOR));
 
-	const char *date = first_string(item, "date_published", "date_modified");
-	if (date && rfc3339_parse(date, false, &a.published, NULL) != 0) {
-		log_warn("%s: item %zu: date '%.40s' is not RFC 3339", ctx->origin,
-		         index + 1, date);
-		a.published = 0;
-	}
-	feed_item_add(ctx, index, &a);
+	const char *field = first_string(item, "date_published", NULL) ? "date_published"
+	                                                               : "date_modified";
+	a.published = feed_date(ctx, index, a.id, field, first_string(item, field, NULL),
+	                        false);
+	feed_item_add(ctx, index, &a, item);
 }
 
 void feed_jsonfeed_items(const cJSON *root, struct feed_ctx *ctx)
 {
+	if (!get(root, "version"))
+		log_warn("%s: no JSON Feed \"version\"; read as JSON Feed 1.1", ctx->origin);
 	feed_each_item(get(root, "items"), ctx, parse_item, root);
 }

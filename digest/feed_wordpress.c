@@ -1,8 +1,9 @@
 /* feed_wordpress.c — the WordPress REST API v2 posts array (wp/v2/posts).
  *
  * Titles and excerpts come as rendered HTML; authors and terms only when the
- * request had ?_embed (then under "_embedded"). */
-#include "datetime.h"
+ * request had ?_embed (then under "_embedded"). A request with ?_fields=…
+ * strips whatever it does not name, so nothing but the shape of a post can
+ * be relied on to recognise one. */
 #include "feed.h"
 #include "feed_formats.h"
 #include "log.h"
@@ -10,6 +11,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const cJSON *get(const cJSON *o, const char *name)
 {
@@ -18,7 +20,9 @@ static const cJSON *get(const cJSON *o, const char *name)
 
 static const char *rendered(const cJSON *item, const char *field)
 {
-	return cJSON_GetStringValue(get(get(item, field), "rendered"));
+	const cJSON *f = get(item, field);
+	/* "title": "…" (a plugin's flattened form) as well as {"rendered": "…"}. */
+	return cJSON_IsString(f) ? f->valuestring : cJSON_GetStringValue(get(f, "rendered"));
 }
 
 bool feed_is_wordpress(const cJSON *root)
@@ -28,15 +32,53 @@ bool feed_is_wordpress(const cJSON *root)
 	const cJSON *first = cJSON_GetArrayItem(root, 0);
 	if (!first)
 		return true;   /* an empty posts list is still a posts list */
-	return cJSON_IsObject(first) && cJSON_IsObject(get(first, "title")) &&
-	       (get(first, "date_gmt") || get(first, "link"));
+	/* Every post has an id and a link, slug and type; a list cut down with
+	 * ?_fields keeps at least one of those for us to link to. */
+	return cJSON_IsObject(first) && get(first, "id") &&
+	       (get(first, "link") || get(first, "slug") || get(first, "type"));
 }
 
-static void add_terms(struct article *a, const cJSON *embedded)
+/* _embedded "wp:term" is a list of taxonomies, each a list of terms. */
+static const cJSON *taxonomies(const cJSON *post)
 {
-	/* "wp:term" is a list of taxonomies, each a list of terms. */
+	return get(get(post, "_embedded"), "wp:term");
+}
+
+bool feed_wordpress_in_category(const cJSON *post, const char *name)
+{
 	const cJSON *tax, *term;
-	cJSON_ArrayForEach(tax, get(embedded, "wp:term")) {
+	cJSON_ArrayForEach(tax, taxonomies(post)) {
+		if (!cJSON_IsArray(tax))
+			continue;
+		cJSON_ArrayForEach(term, tax) {
+			const char *t = cJSON_GetStringValue(get(term, "taxonomy"));
+			if (!t || strcmp(t, "category"))
+				continue;
+			char *n = feed_text(cJSON_GetStringValue(get(term, "name")), MARKUP_TEXT,
+			                    FEED_MAX_AUTHOR);
+			bool hit = n && !strcasecmp(n, name);
+			free(n);
+			if (hit)
+				return true;
+		}
+	}
+	return false;
+}
+
+bool feed_wordpress_has_category_id(const cJSON *post, long id)
+{
+	const cJSON *c;
+	cJSON_ArrayForEach(c, get(post, "categories"))
+		if (cJSON_IsNumber(c) && c->valuedouble == (double)id)
+			return true;
+	return false;
+}
+
+/* Every term (categories, tags, custom taxonomies) becomes a tag. */
+static void add_terms(struct article *a, const cJSON *post)
+{
+	const cJSON *tax, *term;
+	cJSON_ArrayForEach(tax, taxonomies(post)) {
 		if (!cJSON_IsArray(tax))
 			continue;
 		cJSON_ArrayForEach(term, tax)
@@ -46,19 +88,20 @@ static void add_terms(struct article *a, const cJSON *embedded)
 	}
 }
 
-static void parse_date(struct article *a, const cJSON *item, size_t index,
-                       struct feed_ctx *ctx)
+static time_t parse_date(const cJSON *item, size_t index, const char *id,
+                         struct feed_ctx *ctx)
 {
 	const char *gmt = cJSON_GetStringValue(get(item, "date_gmt"));
 	const char *local = cJSON_GetStringValue(get(item, "date"));
-	if (gmt && rfc3339_parse(gmt, true, &a->published, NULL) == 0)
-		return;
-	if (local && rfc3339_parse(local, true, &a->published, NULL) == 0) {
-		log_warn("%s: item %zu: no date_gmt; taking date '%s' as UTC", ctx->origin,
+	time_t t = 0;
+	if (gmt && *gmt && (t = feed_date(ctx, index, id, "date_gmt", gmt, true)))
+		return t;
+	if (local && *local && (t = feed_date(ctx, index, id, "date", local, true))) {
+		log_warn("%s: item %zu: no date_gmt; taking date '%.40s' as UTC", ctx->origin,
 		         index + 1, local);
-		return;
+		return t;
 	}
-	a->published = 0;
+	return 0;
 }
 
 static void parse_item(const cJSON *item, size_t index, struct feed_ctx *ctx,
@@ -67,18 +110,16 @@ static void parse_item(const cJSON *item, size_t index, struct feed_ctx *ctx,
 	(void)unused;
 	struct article a = {0};
 	if (!cJSON_IsObject(item)) {
-		log_warn("%s: item %zu is not an object; skipped", ctx->origin, index + 1);
-		ctx->skipped++;
+		feed_item_skip(ctx, index, NULL, "not an object");
 		return;
 	}
+	a.id = feed_json_id(get(item, "id"));
 	const char *status = cJSON_GetStringValue(get(item, "status"));
 	if (status && strcmp(status, "publish")) {
-		log_warn("%s: item %zu has status '%.20s', not 'publish'; skipped",
-		         ctx->origin, index + 1, status);
-		ctx->skipped++;
+		feed_item_skip(ctx, index, a.id, "status '%.20s', not 'publish'", status);
+		free(a.id);
 		return;
 	}
-	a.id = feed_json_string(get(item, "id"));
 	const char *link = cJSON_GetStringValue(get(item, "link"));
 	a.url = link ? xstrdup(link) : NULL;
 	a.title = feed_text(rendered(item, "title"), MARKUP_HTML, FEED_MAX_TITLE);
@@ -88,14 +129,14 @@ static void parse_item(const cJSON *item, size_t index, struct feed_ctx *ctx,
 	else
 		a.summary = feed_text(rendered(item, "content"), MARKUP_HTML, FEED_MAX_EXCERPT);
 
-	const cJSON *embedded = get(item, "_embedded"), *au;
-	cJSON_ArrayForEach(au, get(embedded, "author"))
+	const cJSON *au;
+	cJSON_ArrayForEach(au, get(get(item, "_embedded"), "author"))
 		feed_strv_add(&a.authors, &a.nauthors, FEED_MAX_AUTHORS,
 		              feed_text(cJSON_GetStringValue(get(au, "name")), MARKUP_TEXT,
 		                        FEED_MAX_AUTHOR));
-	add_terms(&a, embedded);
-	parse_date(&a, item, index, ctx);
-	feed_item_add(ctx, index, &a);
+	add_terms(&a, item);
+	a.published = parse_date(item, index, a.id, ctx);
+	feed_item_add(ctx, index, &a, item);
 }
 
 void feed_wordpress_items(const cJSON *root, struct feed_ctx *ctx)

@@ -118,7 +118,18 @@ static const char schema_v1[] =
 	 * then no longer count. */
 	"CREATE TABLE IF NOT EXISTS resubscriptions("
 	"  email TEXT PRIMARY KEY COLLATE NOCASE,"
-	"  created INTEGER NOT NULL);";
+	"  created INTEGER NOT NULL);"
+	/* The last full answer of each HTTP source, for conditional GET. */
+	"CREATE TABLE IF NOT EXISTS feed_cache("
+	"  url TEXT PRIMARY KEY,"
+	"  etag TEXT,"
+	"  last_modified TEXT,"
+	"  body BLOB NOT NULL,"
+	"  fetched INTEGER NOT NULL);"
+	/* When an item without a date was first seen (its article key). */
+	"CREATE TABLE IF NOT EXISTS first_seen("
+	"  key TEXT PRIMARY KEY,"
+	"  seen INTEGER NOT NULL);";
 
 /* Each later version, as the SQL that upgrades the one before. Append
  * only; a step runs in the same transaction as the rest of the upgrade. */
@@ -1049,4 +1060,129 @@ int state_mailed(struct state *st, const char *email, bool *mailed, struct nk_er
 	sqlite3_finalize(q);
 	*mailed = r == SQLITE_ROW;
 	return r == SQLITE_ROW || r == SQLITE_DONE ? 0 : db_fail(st, e, "cannot read the journal");
+}
+
+/* ---- feed cache and first-seen times ---- */
+
+/* Whether writes are to be skipped: the file was opened STATE_READ. */
+static bool read_only(const struct state *st)
+{
+	return sqlite3_db_readonly(st->db, "main") == 1;
+}
+
+/* A file written by an nkdigest from before these tables, opened read-only
+ * (so they could not be added): it simply has nothing cached. */
+static bool table_missing(const struct state *st)
+{
+	return read_only(st) && strstr(sqlite3_errmsg(st->db), "no such table") != NULL;
+}
+
+int state_feed_cache_get(struct state *st, const char *url, struct feed_cache *c,
+                         struct nk_err *e)
+{
+	sqlite3_stmt *q;
+	memset(c, 0, sizeof *c);
+	if (sqlite3_prepare_v2(st->db, "SELECT etag, last_modified, body FROM feed_cache"
+	                       " WHERE url = ?", -1, &q, NULL) != SQLITE_OK)
+		return table_missing(st) ? 0 : db_fail(st, e, "cannot read the feed cache");
+	sqlite3_bind_text(q, 1, url, -1, SQLITE_STATIC);
+	int r = sqlite3_step(q), rc = 0;
+	if (r == SQLITE_ROW) {
+		c->etag = col_dup(q, 0);
+		c->last_modified = col_dup(q, 1);
+		c->len = (size_t)sqlite3_column_bytes(q, 2);
+		c->body = xmalloc(c->len + 1);
+		if (c->len)
+			memcpy(c->body, sqlite3_column_blob(q, 2), c->len);
+		c->body[c->len] = '\0';
+	} else if (r != SQLITE_DONE) {
+		rc = db_fail(st, e, "cannot read the feed cache");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+int state_feed_cache_put(struct state *st, const char *url, const struct feed_cache *c,
+                         time_t now, struct nk_err *e)
+{
+	if (read_only(st))
+		return 0;
+	sqlite3_stmt *q;
+	bool keep = c->body && (c->etag || c->last_modified);
+	if (prepare(st, keep ? "INSERT OR REPLACE INTO feed_cache VALUES(?1, ?2, ?3, ?4, ?5)"
+	                     : "DELETE FROM feed_cache WHERE url = ?1", &q, e))
+		return e->code;
+	sqlite3_bind_text(q, 1, url, -1, SQLITE_STATIC);
+	if (keep) {
+		sqlite3_bind_text(q, 2, c->etag, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 3, c->last_modified, -1, SQLITE_STATIC);
+		sqlite3_bind_blob64(q, 4, c->body, c->len, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 5, (sqlite3_int64)now);
+	}
+	int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : db_fail(st, e, "cannot store the feed cache");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+void state_feed_cache_free(struct feed_cache *c)
+{
+	free(c->etag);
+	free(c->last_modified);
+	free(c->body);
+	memset(c, 0, sizeof *c);
+}
+
+int state_first_seen(struct state *st, struct article_list *l, time_t now,
+                     struct nk_err *e)
+{
+	size_t undated = 0;
+	for (size_t i = 0; i < l->n; i++)
+		undated += l->v[i].published == 0;
+	if (!undated)
+		return 0;
+	bool write = !read_only(st);
+	sqlite3_stmt *get = NULL, *put = NULL;
+	int rc = 0;
+	if (sqlite3_prepare_v2(st->db, "SELECT seen FROM first_seen WHERE key = ?", -1, &get,
+	                       NULL) != SQLITE_OK) {
+		if (!table_missing(st))
+			return db_fail(st, e, "cannot read first-seen times");
+		get = NULL;   /* nothing was ever recorded: every item is new */
+	}
+	/* One transaction: a feed may hold thousands of undated items. */
+	if (write && !(rc = exec(st, "BEGIN IMMEDIATE", e)))
+		rc = prepare(st, "INSERT OR IGNORE INTO first_seen VALUES(?1, ?2)", &put, e);
+	for (size_t i = 0; i < l->n && !rc; i++) {
+		struct article *a = &l->v[i];
+		if (a->published != 0)
+			continue;
+		a->published = now;
+		if (get) {
+			sqlite3_reset(get);
+			sqlite3_bind_text(get, 1, a->key, -1, SQLITE_STATIC);
+			int r = sqlite3_step(get);
+			if (r == SQLITE_ROW) {
+				a->published = (time_t)sqlite3_column_int64(get, 0);
+				continue;
+			}
+			if (r != SQLITE_DONE) {
+				rc = db_fail(st, e, "cannot read first-seen times");
+				break;
+			}
+		}
+		if (put) {
+			sqlite3_reset(put);
+			sqlite3_bind_text(put, 1, a->key, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(put, 2, (sqlite3_int64)now);
+			if (sqlite3_step(put) != SQLITE_DONE)
+				rc = db_fail(st, e, "cannot record first-seen times");
+		}
+	}
+	sqlite3_finalize(get);
+	sqlite3_finalize(put);
+	if (write && !rc)
+		rc = exec(st, "COMMIT", e);
+	else if (write)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
 }

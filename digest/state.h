@@ -214,5 +214,31 @@ struct address_row {
 int state_addresses(struct state *st, enum delivery_status which, int64_t edition,
                     int (*each)(const struct address_row *row, void *ud), void *ud,
                     struct nk_err *e);
+/* A source's last full answer over HTTP, kept for conditional GET. */
+struct feed_cache {
+	char *etag;            /* the server's validators; either may be NULL */
+	char *last_modified;
+	char *body;            /* the document as received (decoded); NUL-ended */
+	size_t len;
+};
+
+/* The stored answer for url; *c is zeroed when there is none (also in a
+ * file from an older nkdigest opened STATE_READ). Release with
+ * state_feed_cache_free(). */
+int state_feed_cache_get(struct state *st, const char *url, struct feed_cache *c,
+                         struct nk_err *e);
+/* Stores c (borrowed) as url's answer, replacing the old one; forgets url
+ * when c has no body or no validator. Does nothing when st was opened
+ * STATE_READ. */
+int state_feed_cache_put(struct state *st, const char *url, const struct feed_cache *c,
+                         time_t now, struct nk_err *e);
+void state_feed_cache_free(struct feed_cache *c);
+
+/* Gives every article of l with published == 0 (its feed has no date for
+ * it) the time an earlier run first saw its key, or now when none did; now
+ * is recorded unless st was opened STATE_READ, so that the item keeps that
+ * time: it is new once, in the next edition, and never again. */
+int state_first_seen(struct state *st, struct article_list *l, time_t now,
+                     struct nk_err *e);
 
 #endif

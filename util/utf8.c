@@ -68,6 +68,16 @@ static size_t decode(const unsigned char *s, size_t n, long *cp)
 	return i;
 }
 
+/* The bidirectional embeddings, overrides and isolates (U+202A–U+202E,
+ * U+2066–U+2069). In a title or a name they can make the text that follows
+ * display reversed ("Trojan Source"), so that a link or an address reads as
+ * something else: cleaned text never carries them. The marks U+200E/U+200F,
+ * which only nudge neutral characters, stay. */
+static int is_bidi_control(long cp)
+{
+	return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
 /* White space that text_oneline() folds into one ASCII space. */
 static int is_space(long cp)
 {
@@ -89,6 +99,15 @@ char *utf8_clean(const char *s, size_t len)
 
 	buf_add(&b, "", 0);     /* "" rather than NULL for empty input */
 	while (i < len) {
+		/* Runs of printable ASCII, most of any text, are copied whole. */
+		size_t run = 0;
+		while (i + run < len && p[i + run] >= 0x20 && p[i + run] < 0x7F)
+			run++;
+		if (run) {
+			buf_add(&b, p + i, run);
+			i += run;
+			continue;
+		}
 		long cp;
 		size_t n = decode(p + i, len - i, &cp);
 
@@ -99,7 +118,8 @@ char *utf8_clean(const char *s, size_t len)
 			if (i + 1 < len && p[i + 1] == '\n')
 				n++;
 		} else if (cp == '\t' || cp == '\n' ||
-			   (cp >= 0x20 && cp != 0x7F && !(cp >= 0x80 && cp <= 0x9F))) {
+			   (cp >= 0x20 && cp != 0x7F && !(cp >= 0x80 && cp <= 0x9F) &&
+			    !is_bidi_control(cp))) {
 			buf_add(&b, p + i, n);
 		}
 		i += n;
@@ -129,6 +149,18 @@ char *text_oneline(const char *s)
 	int gap = 0;
 
 	while (i < len) {
+		if (p[i] > ' ' && p[i] < 0x7F) {
+			/* A run of printable ASCII other than space: one copy. */
+			size_t run = 1;
+			while (i + run < len && p[i + run] > ' ' && p[i + run] < 0x7F)
+				run++;
+			if (gap && b.len)
+				buf_addc(&b, ' ');
+			gap = 0;
+			buf_add(&b, p + i, run);
+			i += run;
+			continue;
+		}
 		long cp;
 		size_t n = decode(p + i, len - i, &cp);
 

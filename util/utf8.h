@@ -12,7 +12,10 @@
 /* Returns a copy of s[0..len) as valid UTF-8: every invalid, overlong,
  * surrogate or out-of-range sequence becomes U+FFFD; NUL, C0 controls other
  * than '\t' and '\n' (and "\r\n" / lone '\r' become '\n'), DEL and the C1
- * controls U+0080–U+009F are dropped. Caller frees. */
+ * controls U+0080–U+009F are dropped, and so are the bidirectional
+ * embedding, override and isolate controls U+202A–U+202E and U+2066–U+2069
+ * (they can make text display in an order other than it is stored).
+ * Caller frees. */
 char *utf8_clean(const char *s, size_t len);
 
 /* True when s[0..len) is valid UTF-8 (no overlongs, no surrogates). */

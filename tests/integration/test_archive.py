@@ -141,8 +141,10 @@ class ArchiveAfterSend(ArchiveCase):
 
 class ArchiveCommand(ArchiveCase):
     def test_escapes_what_the_feed_says(self):
+        # Titles are read as HTML: the tags are written as entities, so
+        # that the text itself holds "<script>" for the archive to escape.
         evil = [{"id": "1", "url": "https://example.org/a?x=1&y=2",
-                 "title": "Tags <script>alert(1)</script> & \"quotes\"",
+                 "title": "Tags &lt;script&gt;alert(1)&lt;/script&gt; &amp; \"quotes\"",
                  "summary": "<b>bold</b> & more", "date_published": "2022-05-21T10:12:00+09:00"}]
         self.url = self.http.serve("/evil.json", json.dumps({**FEED, "items": evil}))
         cfg = self.conf()
@@ -154,7 +156,7 @@ class ArchiveCommand(ArchiveCase):
                           text)
         self.assertIn('href="https://example.org/a?x=1&amp;y=2"', self.page("edition-1.html"))
         feed = json.loads(self.page("feed.json"))
-        self.assertEqual(feed["items"][0]["title"], evil[0]["title"])
+        self.assertEqual(feed["items"][0]["title"], 'Tags <script>alert(1)</script> & "quotes"')
 
     def test_out_dir_and_an_empty_state(self):
         cfg = self.conf(archive={})

@@ -65,14 +65,17 @@ class BadFeeds(NkTestCase):
                  "not an object"]
         p, url = self.send_feed(feed_with(items))
         self.assertEqual(p.returncode, 0, p.err)
-        self.assertRegex(p.err, r"item 2 \(id no-date\): no usable date")
         self.assertRegex(p.err, r"item 3 \(id bad-link\): link is not a plain http")
-        self.assertRegex(p.err, r"item 4: date 'yesterday' is not RFC 3339")
-        self.assertRegex(p.err, r"item 5 is not an object")
+        self.assertRegex(p.err, r"item 4 \(id bad-date\): date 'yesterday' is not RFC 3339 "
+                                r"\(date_published\); using the time it was first seen")
+        self.assertRegex(p.err, r"item 5: not an object; skipped")
         self.assertEqual(len(self.smtp.received), 3)
         for r in self.smtp.received:
             text = r.msg.get_body(("plain",)).get_content()
             self.assertIn(good["url"], text)
+            # Undated items are new when first seen, not dropped.
+            self.assertIn("https://example.org/x", text)
+            self.assertIn("https://example.org/y", text)
             self.assertNotIn("javascript:", text)
 
     def test_feed_of_only_bad_items_is_an_error(self):

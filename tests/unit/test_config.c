@@ -181,6 +181,41 @@ static void formatting_footer_and_archive_keys_are_read(void **state)
 	config_free(&cfg);
 }
 
+static void source_rules_and_retries(void **state)
+{
+	(void)state;
+	struct config cfg;
+	struct nk_err e = {0};
+	int rc = load("[source \"nk\"]\nurl = HTTPS://Example.org/feed.json\n"
+	              "pro_when = category:NK PRO, category_id:42, field:/meta/a~1b=yes, url:/pro/\n"
+	              "retries = 4\nretry_wait = 3s\nretry_for = 5m\nrequired = yes\n"
+	              "[source \"other\"]\nurl = o.json\n", &cfg, &e);
+	assert_int_equal(rc, 0);
+	const struct source_conf *s = &cfg.sources[0];
+	assert_string_equal(s->url, "https://Example.org/feed.json");
+	assert_int_equal(s->nrules, 4);
+	assert_int_equal(s->rules[0].kind, RULE_CATEGORY);
+	assert_string_equal(s->rules[0].value, "NK PRO");
+	assert_int_equal(s->rules[1].kind, RULE_CATEGORY_ID);
+	assert_int_equal(s->rules[1].id, 42);
+	assert_int_equal(s->rules[2].kind, RULE_FIELD);
+	assert_string_equal(s->rules[2].value, "/meta/a~1b");
+	assert_string_equal(s->rules[2].match, "yes");
+	assert_int_equal(s->rules[2].line, 3);
+	assert_int_equal(s->rules[3].kind, RULE_URL);
+	assert_int_equal(s->retries, 4);
+	assert_int_equal(s->retry_wait, 3);
+	assert_int_equal(s->retry_for, 300);
+	assert_true(s->required);
+	/* The defaults: three tries within two minutes, not required. */
+	s = &cfg.sources[1];
+	assert_int_equal(s->retries, 2);
+	assert_int_equal(s->retry_wait, 10);
+	assert_int_equal(s->retry_for, 120);
+	assert_false(s->required);
+	config_free(&cfg);
+}
+
 static void mistakes_name_file_and_line(void **state)
 {
 	(void)state;
@@ -197,7 +232,21 @@ static void mistakes_name_file_and_line(void **state)
 		{ "[sauce]\nk = v\n", ":2: unknown section [sauce]" },
 		{ "[source \"a\"]\nurl = ftp://x.org/f\n", ":2: url: only http://" },
 		{ "[source \"a\"]\nurl = f.json\ntier = gold\n", "tier 'gold' is not listed" },
-		{ "[source \"a\"]\nurl = f.json\ngold_when = tag:G\n", "gold_when" },
+		{ "[source \"a\"]\nurl = f.json\ngold_when = tag:G\n", ":3: gold_when: 'gold' is not listed" },
+		{ "[source \"a\"]\nurl = f.json\npro_when = tags:NK PRO\n",
+		  ":3: pro_when: 'tags:NK PRO' is not a rule: rules are tag:NAME, url:TEXT, category:NAME" },
+		{ "[source \"a\"]\nurl = f.json\npro_when = Tag:NK PRO\n", ":3: pro_when: 'Tag:NK PRO' is not a rule" },
+		{ "[source \"a\"]\nurl = f.json\npro_when = category_id:twelve\n",
+		  ":3: pro_when: category_id: needs a category number" },
+		{ "[source \"a\"]\nurl = f.json\npro_when = category_id:-3\n", ":3: pro_when: category_id:" },
+		{ "[source \"a\"]\nurl = f.json\npro_when = field:meta/paid=1\n",
+		  ":3: pro_when: field: needs a JSON pointer and a value" },
+		{ "[source \"a\"]\nurl = f.json\npro_when = field:/meta/paid\n", ":3: pro_when: field:" },
+		{ "[source \"a\"]\nurl = f.json\npro_when = field:/a~2b=1\n", ":3: pro_when: field:" },
+		{ "[source \"a\"]\nurl = f.json\npro_when = tag:\n", ":3: pro_when: empty rule" },
+		{ "[source \"a\"]\nurl = f.json\nretries = many\n", ":3: retries: expected a whole number" },
+		{ "[source \"a\"]\nurl = f.json\nretry_for = later\n", ":3: retry_for: expected a duration" },
+		{ "[source \"a\"]\nurl = f.json\nrequired = maybe\n", ":3: required: expected yes or no" },
 		{ "[digest]\ntitle = x\n", "no [source \"name\"] section" },
 		{ "[smtp]\nurl = smtp://u:secret@mail.x.org:587\n",
 		  ":2: url: a user name or password does not go in a URL; put the user in "
@@ -417,6 +466,7 @@ int main(void)
 		cmocka_unit_test(syntax_errors_name_the_line),
 		cmocka_unit_test(full_config_is_read),
 		cmocka_unit_test(formatting_footer_and_archive_keys_are_read),
+		cmocka_unit_test(source_rules_and_retries),
 		cmocka_unit_test(mistakes_name_file_and_line),
 		cmocka_unit_test(dkim_domain_defaults_to_the_senders),
 		cmocka_unit_test(send_needs_smtp_sender_list_and_unsubscribe),

@@ -14,8 +14,8 @@
 #include "log.h"
 
 static struct tier_rule rules[] = {
-	{ "pro", RULE_TAG, "NK PRO" },
-	{ "pro", RULE_URL, "/pro/" },
+	{ .tier = "pro", .kind = RULE_TAG, .value = "NK PRO" },
+	{ .tier = "pro", .kind = RULE_URL, .value = "/pro/" },
 };
 
 static struct source_conf src = {
@@ -139,9 +139,13 @@ static void bad_items_are_skipped(void **state)
 		"  \"date_published\": \"2022-05-21T10:12:00Z\"},"
 		" 42]}";
 	assert_int_equal(parse(text, &l, &e), 0);
-	assert_int_equal(l.n, 1);
+	assert_int_equal(l.n, 2);
 	assert_string_equal(l.v[0].id, "ok");
-	assert_int_equal(log_warnings() - before, 4);
+	/* No date is no reason to drop an item: collect dates it when it was
+	 * first seen. */
+	assert_string_equal(l.v[1].id, "nodate");
+	assert_int_equal(l.v[1].published, 0);
+	assert_int_equal(log_warnings() - before, 3);
 	article_list_free(&l);
 }
 
@@ -183,8 +187,20 @@ static void bad_documents_are_errors(void **state)
 	assert_non_null(strstr(e.msg, "neither a JSON Feed"));
 	assert_int_equal(parse("{\"version\": \"https://jsonfeed.org/version/1.1\", \"items\": ["
 	                       "{\"title\": \"no link\"}]}", &l, &e), EX_DATAERR);
-	assert_non_null(strstr(e.msg, "none of its 1 items is usable"));
+	assert_non_null(strstr(e.msg, "none of its 1 items is usable: item 1: no link (url)"));
 	article_list_free(&l);
+	/* Markup where JSON was expected says what it probably is. */
+	assert_int_equal(parse("\n<!DOCTYPE html><html><body>Error 502</body></html>", &l, &e),
+	                 EX_DATAERR);
+	assert_non_null(strstr(e.msg, "test: not a feed but an HTML page"));
+	assert_int_equal(parse("<?xml version=\"1.0\"?><rss version=\"2.0\"></rss>", &l, &e),
+	                 EX_DATAERR);
+	assert_non_null(strstr(e.msg, "an RSS or Atom (XML) feed, not JSON"));
+	assert_int_equal(parse("  \n", &l, &e), EX_DATAERR);
+	assert_non_null(strstr(e.msg, "empty document"));
+	assert_int_equal(parse("{\"code\": \"rest_forbidden\", \"message\": \"Sorry, you are "
+	                       "not allowed\", \"data\": {\"status\": 401}}", &l, &e), EX_DATAERR);
+	assert_non_null(strstr(e.msg, "an error from the server: rest_forbidden: Sorry"));
 	/* An empty feed is fine: nothing new. */
 	assert_int_equal(parse("{\"version\": \"https://jsonfeed.org/version/1.1\", \"items\": []}",
 	                       &l, &e), 0);
@@ -224,6 +240,165 @@ static void wordpress_drafts_and_missing_gmt(void **state)
 	article_list_free(&l);
 }
 
+static void jsonfeed_html_and_fallbacks(void **state)
+{
+	(void)state;
+	struct article_list l;
+	struct nk_err e = {0};
+	const char *text =
+		"\xEF\xBB\xBF{\"version\": \"https://jsonfeed.org/version/1.1\", \"items\": ["
+		" {\"id\": \"a\", \"url\": \"https://x.org/a\", \"title\": \"Kim &amp; <b>Yoon</b>\","
+		"  \"summary\": \"<p>Talks <i>resume</i></p>\", \"date_published\": \"2022-05-21T10:12:00Z\"},"
+		" {\"id\": \"b\", \"external_url\": \"https://elsewhere.org/b\", \"title\": \"B\","
+		"  \"content_html\": \"<p>First paragraph of a long story</p><p>and more words here</p>\"},"
+		" {\"id\": \"c\", \"url\": \"  HTTPS://User@X.ORG/Path/C?Q=A  \", \"title\": \"3 < 5\"},"
+		" {\"id\": \"d\", \"url\": \"https://ko.x.org/wiki/\uBD81\uD55C?q=\xff\", \"title\": \"D\"},"
+		" {\"id\": \"e\", \"url\": \"https://x\xff.org/\", \"title\": \"E\"}"
+		"]}";
+	src.format = FEED_AUTO;
+	assert_int_equal(parse(text, &l, &e), 0);
+	assert_int_equal(l.n, 4);   /* not e: its host is not UTF-8 */
+	assert_string_equal(l.v[0].title, "Kim & Yoon");
+	assert_string_equal(l.v[0].summary, "Talks resume");
+	assert_string_equal(l.v[1].url, "https://elsewhere.org/b");
+	assert_string_equal(l.v[1].summary,
+	                    "First paragraph of a long story and more words here");
+	assert_int_equal(l.v[1].published, 0);
+	/* Scheme and host lower-cased, the rest kept; a user name stays. */
+	assert_string_equal(l.v[2].url, "https://User@x.org/Path/C?Q=A");
+	assert_string_equal(l.v[2].title, "3 < 5");
+	/* A non-ASCII path is percent-encoded, byte by byte. */
+	assert_string_equal(l.v[3].url, "https://ko.x.org/wiki/%EB%B6%81%ED%95%9C?q=%FF");
+	article_list_free(&l);
+
+	/* A summary cut from the full text ends at a word, with "…". */
+	struct buf long_text = {0};
+	buf_adds(&long_text, "{\"version\": \"https://jsonfeed.org/version/1\", \"items\": ["
+	                     "{\"url\": \"https://x.org/l\", \"title\": \"L\", \"content_text\": \"");
+	for (int i = 0; i < 100; i++)
+		buf_adds(&long_text, "wordy ");
+	buf_adds(&long_text, "\"}]}");
+	assert_int_equal(parse(buf_str(&long_text), &l, &e), 0);
+	size_t n = strlen(l.v[0].summary);
+	assert_true(n > 3 && n < FEED_MAX_EXCERPT * 2);
+	assert_string_equal(l.v[0].summary + n - strlen("wordy\u2026"), "wordy\u2026");
+	article_list_free(&l);
+	buf_free(&long_text);
+
+	/* No "version", but an items list beside a feed title: a JSON Feed. */
+	assert_int_equal(parse("{\"title\": \"T\", \"items\": [{\"url\": \"https://x.org/v\","
+	                       " \"title\": \"V\"}]}", &l, &e), 0);
+	assert_int_equal(l.n, 1);
+	article_list_free(&l);
+}
+
+static void relative_links_are_resolved_against_the_site(void **state)
+{
+	(void)state;
+	struct article_list l;
+	struct nk_err e = {0};
+	const char *text =
+		"{\"version\": \"https://jsonfeed.org/version/1.1\", \"home_page_url\": "
+		"\"https://x.org/blog/index.html?p=1\", \"items\": ["
+		" {\"url\": \"/2022/05/a/\", \"title\": \"A\"},"
+		" {\"url\": \"b.html\", \"title\": \"B\"},"
+		" {\"url\": \"//cdn.x.org/c\", \"title\": \"C\"},"
+		" {\"url\": \"?p=4\", \"title\": \"D\"},"
+		" {\"url\": \"mailto:x@x.org\", \"title\": \"E\"}]}";
+	assert_int_equal(parse(text, &l, &e), 0);
+	assert_int_equal(l.n, 4);
+	assert_string_equal(l.v[0].url, "https://x.org/2022/05/a/");
+	assert_string_equal(l.v[1].url, "https://x.org/blog/b.html");
+	assert_string_equal(l.v[2].url, "https://cdn.x.org/c");
+	assert_string_equal(l.v[3].url, "https://x.org/blog/index.html?p=4");
+	article_list_free(&l);
+	/* Without a site address, a relative link cannot be used. */
+	assert_int_equal(parse("{\"version\": \"https://jsonfeed.org/version/1.1\", \"items\": ["
+	                       "{\"url\": \"/a\", \"title\": \"A\"}]}", &l, &e), EX_DATAERR);
+	assert_non_null(strstr(e.msg, "link is not a plain http(s) URL"));
+}
+
+static void broken_escapes_become_replacement_characters(void **state)
+{
+	(void)state;
+	struct article_list l;
+	struct nk_err e = {0};
+	const char *text =
+		"{\"version\": \"https://jsonfeed.org/version/1.1\", \"items\": ["
+		" {\"url\": \"https://x.org/1\", \"title\": \"Cut emoji \\ud83d\"},"
+		" {\"url\": \"https://x.org/2\", \"title\": \"Bad \\x41 and \\u12G4 end\"},"
+		" {\"url\": \"https://x.org/3\", \"title\": \"Whole \\ud83d\\ude00\"}]}";
+	assert_int_equal(parse(text, &l, &e), 0);
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.v[0].title, "Cut emoji \uFFFD");
+	assert_string_equal(l.v[1].title, "Bad \uFFFD41 and \uFFFDG4 end");
+	assert_string_equal(l.v[2].title, "Whole \U0001F600");
+	article_list_free(&l);
+}
+
+static void wordpress_is_known_by_its_shape(void **state)
+{
+	(void)state;
+	struct article_list l;
+	struct nk_err e = {0};
+	/* ?_fields=id,link,slug: no title, no date, no excerpt. */
+	assert_int_equal(parse("[{\"id\": 5, \"link\": \"https://x.org/5\", \"slug\": \"five\"},"
+	                       " {\"id\": 6, \"slug\": \"six\"}]", &l, &e), EX_DATAERR);
+	assert_non_null(strstr(e.msg, "none of its 2 items is usable: "
+	                              "item 1 (id 5): no title (title.rendered)"));
+	assert_non_null(strstr(e.msg, "item 2 (id 6): no link (\"link\")"));
+	assert_null(strstr(e.msg, "neither"));
+	/* Without a date the post is kept, to be dated when first seen. */
+	assert_int_equal(parse("[{\"id\": 7, \"type\": \"post\", \"link\": \"https://x.org/7\","
+	                       " \"title\": {\"rendered\": \"Seven\"}}]", &l, &e), 0);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.v[0].published, 0);
+	article_list_free(&l);
+}
+
+static void tier_rules_of_every_kind(void **state)
+{
+	(void)state;
+	struct tier_rule r[] = {
+		{ .tier = "pro", .kind = RULE_CATEGORY, .value = "Premium" },
+		{ .tier = "pro", .kind = RULE_CATEGORY_ID, .value = "42", .id = 42 },
+		{ .tier = "pro", .kind = RULE_FIELD, .value = "/meta/access~1level", .match = "paid" },
+		{ .tier = "pro", .kind = RULE_FIELD, .value = "/_nk/flags", .match = "true" },
+	};
+	struct source_conf s = src;
+	s.rules = r;
+	s.nrules = 4;
+	struct article_list l = {0};
+	struct nk_err e = {0};
+	const char *wp = "["
+		"{\"id\": 1, \"link\": \"https://x.org/1\", \"title\": {\"rendered\": \"Cat\"},"
+		" \"_embedded\": {\"wp:term\": [[{\"taxonomy\": \"category\", \"name\": \"PREMIUM\"}]]}},"
+		"{\"id\": 2, \"link\": \"https://x.org/2\", \"title\": {\"rendered\": \"Tag only\"},"
+		" \"_embedded\": {\"wp:term\": [[], [{\"taxonomy\": \"post_tag\", \"name\": \"Premium\"}]]}},"
+		"{\"id\": 3, \"link\": \"https://x.org/3\", \"title\": {\"rendered\": \"Id\"},"
+		" \"categories\": [7, 42]},"
+		"{\"id\": 4, \"link\": \"https://x.org/4\", \"title\": {\"rendered\": \"Field\"},"
+		" \"meta\": {\"access/level\": \"paid\"}},"
+		"{\"id\": 5, \"link\": \"https://x.org/5\", \"title\": {\"rendered\": \"Array\"},"
+		" \"_nk\": {\"flags\": [false, true]}},"
+		"{\"id\": 6, \"link\": \"https://x.org/6\", \"title\": {\"rendered\": \"Free\"},"
+		" \"categories\": [4], \"meta\": {\"access/level\": \"open\"}, \"_nk\": {\"flags\": false}}]";
+	assert_int_equal(feed_parse(wp, strlen(wp), &s, "wp", &l, &e), 0);
+	assert_int_equal(l.n, 6);
+	const char *want[] = { "pro", "free", "pro", "pro", "pro", "free" };
+	for (size_t i = 0; i < 6; i++)
+		assert_string_equal(l.v[i].tier, want[i]);
+	article_list_free(&l);
+	/* In a JSON Feed, category: means a tag; category_id: never matches. */
+	const char *jf = "{\"version\": \"https://jsonfeed.org/version/1.1\", \"items\": ["
+		"{\"url\": \"https://x.org/a\", \"title\": \"A\", \"tags\": [\"premium\"]},"
+		"{\"url\": \"https://x.org/b\", \"title\": \"B\", \"tags\": [42]}]}";
+	assert_int_equal(feed_parse(jf, strlen(jf), &s, "jf", &l, &e), 0);
+	assert_string_equal(l.v[0].tier, "pro");
+	assert_string_equal(l.v[1].tier, "free");
+	article_list_free(&l);
+}
+
 int main(void)
 {
 	log_set_level(LOG_QUIET);
@@ -236,6 +411,11 @@ int main(void)
 		cmocka_unit_test(bad_documents_are_errors),
 		cmocka_unit_test(named_format_must_match),
 		cmocka_unit_test(wordpress_drafts_and_missing_gmt),
+		cmocka_unit_test(jsonfeed_html_and_fallbacks),
+		cmocka_unit_test(relative_links_are_resolved_against_the_site),
+		cmocka_unit_test(broken_escapes_become_replacement_characters),
+		cmocka_unit_test(wordpress_is_known_by_its_shape),
+		cmocka_unit_test(tier_rules_of_every_kind),
 	};
 	return cmocka_run_group_tests_name("feed", tests, NULL, NULL);
 }

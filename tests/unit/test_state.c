@@ -478,6 +478,93 @@ static void the_list_comes_back_whole_and_imports_are_all_or_nothing(void **stat
 	assert_false(sup);
 }
 
+static void the_feed_cache_keeps_one_answer_per_url(void **state)
+{
+	struct fixture *f = *state;
+	struct nk_err e = {0};
+	struct feed_cache c;
+	open_write(f);
+	assert_int_equal(state_feed_cache_get(f->st, "https://x.org/f", &c, &e), 0);
+	assert_null(c.body);
+	struct feed_cache put = { "\"v1\"", NULL, "{\"a\":\0}", 7 };
+	assert_int_equal(state_feed_cache_put(f->st, "https://x.org/f", &put, 100, &e), 0);
+	put = (struct feed_cache){ "\"v2\"", "Sat, 21 May 2022 01:00:00 GMT", "[2]", 3 };
+	assert_int_equal(state_feed_cache_put(f->st, "https://x.org/f", &put, 200, &e), 0);
+	assert_int_equal(state_feed_cache_get(f->st, "https://x.org/f", &c, &e), 0);
+	assert_string_equal(c.etag, "\"v2\"");
+	assert_string_equal(c.last_modified, "Sat, 21 May 2022 01:00:00 GMT");
+	assert_int_equal(c.len, 3);
+	assert_memory_equal(c.body, "[2]", 3);
+	state_feed_cache_free(&c);
+	/* An answer without validators cannot be asked about: forgotten. */
+	put = (struct feed_cache){ NULL, NULL, "[3]", 3 };
+	assert_int_equal(state_feed_cache_put(f->st, "https://x.org/f", &put, 300, &e), 0);
+	assert_int_equal(state_feed_cache_get(f->st, "https://x.org/f", &c, &e), 0);
+	assert_null(c.body);
+	/* Binary bodies survive whole. */
+	put = (struct feed_cache){ "e", NULL, "a\0b", 3 };
+	assert_int_equal(state_feed_cache_put(f->st, "https://x.org/g", &put, 300, &e), 0);
+	assert_int_equal(state_feed_cache_get(f->st, "https://x.org/g", &c, &e), 0);
+	assert_int_equal(c.len, 3);
+	assert_memory_equal(c.body, "a\0b", 3);
+	state_feed_cache_free(&c);
+}
+
+static void undated_items_keep_the_time_first_seen(void **state)
+{
+	struct fixture *f = *state;
+	struct nk_err e = {0};
+	struct article_list l = {0};
+	open_write(f);
+	t_add_article(&l, "dated", "2022-05-21T10:00:00+09:00", "free");
+	t_add_article(&l, "undated", "2022-05-21T10:00:00+09:00", "free");
+	time_t dated = l.v[0].published;
+	l.v[1].published = 0;
+	assert_int_equal(state_first_seen(f->st, &l, 5000, &e), 0);
+	assert_int_equal(l.v[0].published, dated);
+	assert_int_equal(l.v[1].published, 5000);
+	/* A day later the same item still has the first time. */
+	l.v[1].published = 0;
+	assert_int_equal(state_first_seen(f->st, &l, 5000 + 86400, &e), 0);
+	assert_int_equal(l.v[1].published, 5000);
+	state_close(f->st);
+
+	/* A read-only look records nothing new but sees what was recorded. */
+	assert_int_equal(state_open(f->path, STATE_READ, &f->st, &e), 0);
+	t_add_article(&l, "other", "2022-05-21T10:00:00+09:00", "free");
+	l.v[1].published = l.v[2].published = 0;
+	assert_int_equal(state_first_seen(f->st, &l, 9000, &e), 0);
+	assert_int_equal(l.v[1].published, 5000);
+	assert_int_equal(l.v[2].published, 9000);
+	state_close(f->st);
+	f->st = NULL;
+	open_write(f);
+	l.v[2].published = 0;
+	assert_int_equal(state_first_seen(f->st, &l, 12000, &e), 0);
+	assert_int_equal(l.v[2].published, 12000);
+	article_list_free(&l);
+}
+
+static void an_older_file_read_only_has_nothing_cached(void **state)
+{
+	struct fixture *f = *state;
+	struct nk_err e = {0};
+	struct feed_cache c;
+	struct article_list l = {0};
+	open_write(f);
+	state_close(f->st);
+	f->st = NULL;
+	raw(f, "DROP TABLE feed_cache; DROP TABLE first_seen;");
+	assert_int_equal(state_open(f->path, STATE_READ, &f->st, &e), 0);
+	assert_int_equal(state_feed_cache_get(f->st, "https://x.org/f", &c, &e), 0);
+	assert_null(c.body);
+	t_add_article(&l, "undated", "2022-05-21T10:00:00+09:00", "free");
+	l.v[0].published = 0;
+	assert_int_equal(state_first_seen(f->st, &l, 777, &e), 0);
+	assert_int_equal(l.v[0].published, 777);
+	article_list_free(&l);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -499,6 +586,9 @@ int main(void)
 		T(the_instance_id_is_made_once_and_kept),
 		T(bounce_reports_count_once_and_restart_on_resubscribe),
 		T(the_list_comes_back_whole_and_imports_are_all_or_nothing),
+		T(the_feed_cache_keeps_one_answer_per_url),
+		T(undated_items_keep_the_time_first_seen),
+		T(an_older_file_read_only_has_nothing_cached),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -97,6 +97,19 @@ static void clean_drops_c1_controls(void **state)
 	check_clean("a\xC2\x80" "b\xC2\x9F" "c\xC2\xA0" "d", 10, "abc\xC2\xA0" "d");
 }
 
+static void clean_drops_bidi_controls(void **state)
+{
+	(void)state;
+	/* U+202A..U+202E and U+2066..U+2069 go; their neighbours U+2029,
+	 * U+202F, U+2065 and U+206A, and the marks U+200E/U+200F, stay. */
+	check_clean("a\xE2\x80\xAA" "b\xE2\x80\xAE" "c\xE2\x81\xA6" "d\xE2\x81\xA9" "e",
+	            17, "abcde");
+	check_clean("\xE2\x80\xA9\xE2\x80\xAF\xE2\x81\xA5\xE2\x81\xAA\xE2\x80\x8E\xE2\x80\x8F",
+	            18, "\xE2\x80\xA9\xE2\x80\xAF\xE2\x81\xA5\xE2\x81\xAA\xE2\x80\x8E\xE2\x80\x8F");
+	/* "Trojan Source": an override that would show "gpj.exe" as "exe.jpg". */
+	check_clean("invoice\xE2\x80\xAEgpj.exe", 18, "invoicegpj.exe");
+}
+
 /* ---- utf8_valid -------------------------------------------------------- */
 
 static void valid_accepts_and_rejects(void **state)
@@ -244,6 +257,7 @@ int main(void)
 		cmocka_unit_test(clean_drops_controls_keeps_tab_newline),
 		cmocka_unit_test(clean_normalises_line_ends),
 		cmocka_unit_test(clean_drops_c1_controls),
+		cmocka_unit_test(clean_drops_bidi_controls),
 		cmocka_unit_test(valid_accepts_and_rejects),
 		cmocka_unit_test(terminal_text_drops_escapes_and_joins_lines),
 		cmocka_unit_test(terminal_text_drops_bidi_controls_and_repairs_utf8),
