@@ -67,7 +67,7 @@ override LDFLAGS += $(SAN) -pthread
 #   digest/  the program (config, editions, delivery, state), then the
 #            commands (main, cli, cmd_*) on top
 UTIL    = xalloc buf err log ini datetime utf8 html_text wrap csv
-MAIL    = base64 address rfc2047 mime unsubscribe smtp dkim_sign dsn
+MAIL    = base64 address rfc2047 mime unsubscribe smtp smtp_connect smtp_classify dkim_sign dsn
 PROGRAM = config subscribers suppressions article fetch feed feed_json feed_jsonfeed feed_wordpress \
           collect select group template render edition personalise deliver state \
           shard archive serve bounces

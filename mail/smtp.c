@@ -1,86 +1,108 @@
-/* smtp.c — SMTP transport over libcurl (see smtp.h).
+/* smtp.c — the pool: messages handed to an SMTP server over several
+ * connections at once (see smtp.h).
  *
- * One thread per connection, each with its own libcurl easy handle that
- * keeps its connection open from message to message. Not libcurl's multi
- * interface: its SMTP code waits for the reply to the end of every message
- * inside curl_multi_perform, blocking all the other connections meanwhile,
- * so N connections over a 10 ms round trip sent barely more than one. The
- * caller's thread only hands messages over and takes results; the
- * workers touch nothing but their own connection.
+ * libcurl opens each connection — TCP, greeting, EHLO, STARTTLS with
+ * verification, AUTH (smtp_connect.c) — in a thread of its own, because
+ * opening blocks. After that the caller's thread speaks SMTP on every
+ * open connection from one poll() loop, run inside smtp_pool_wait, through
+ * curl_easy_send and curl_easy_recv, which keep libcurl's TLS layer.
  *
- * Each connection takes a second message while it sends the first, so it
- * goes on at once instead of waiting for the caller to journal the reply
- * and build the next one. The promise of the journal stays: a message's
- * end of data is not sent before the result of the one before it on that
- * connection has been taken (and so journalled, see smtp_pool_wait), so a
- * crash can leave at most one accepted but unjournalled message per
- * connection.
+ * Why not libcurl for the mail transaction too: its SMTP code (7.88)
+ * waits for the reply to the end of every message inside
+ * curl_multi_perform, blocking all other connections meanwhile, and with
+ * one thread per easy handle the set-up of a transfer and the hand-over
+ * between threads for every message kept a loopback server at 0.6 times
+ * the rate of Postfix's smtp-source. Speaking the transaction ourselves
+ * also lets us pipeline MAIL, RCPT and DATA in one write when the server
+ * offers PIPELINING (RFC 2920): two round trips per message instead of
+ * four.
  *
- * libcurl speaks the protocol; we classify its results. It hides which
- * command a reply answered, so a debug callback watches the dialogue: the
- * verb of each command sent (never its arguments, which can hold AUTH
- * credentials) and the last reply line received. */
+ * Each connection holds a second message while it sends the first and
+ * starts it as soon as the first is answered, so the server works while
+ * the caller journals the reply. The promise of the journal stays: a
+ * message's end of data is not sent before the result of the one before
+ * it on that connection has been journalled (see smtp_pool_wait), so a
+ * crash leaves at most one accepted but unjournalled message per
+ * connection. */
 #include "smtp.h"
+#include "smtp_link.h"
+#include "buf.h"
 #include "log.h"
 #include "xalloc.h"
 
-#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
-#include <stdatomic.h>
-#include <ctype.h>
-#include <curl/curl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
-#include <time.h>
+#include <unistd.h>
 
-struct smtp_pool;
+#define QUEUE 2            /* messages a connection holds: the one it sends, the next */
+#define REPLY_MAX 65536    /* a longer reply line is not SMTP: the connection is dropped */
+#define QUIT_WAIT_MS 1000  /* for the server's goodbye when the pool closes */
 
 /* One message to send. */
 struct job {
 	void *tag;
-	char *from;                 /* "<addr>" */
-	struct curl_slist *rcpt;    /* "<addr>" */
-	const char *msg;            /* borrowed from the caller */
+	char *mail, *rcpt;          /* "MAIL FROM:<a>\r\n", "RCPT TO:<a>\r\n" */
+	const char *msg;            /* borrowed from the caller, or `stuffed` */
 	size_t len;
+	char *stuffed;              /* a dot-stuffed copy when the message needs one */
+	bool retried;               /* already tried again on a fresh connection */
 };
 
-#define QUEUE 2   /* messages a connection holds: the one it sends, the next */
+/* What a reply is awaited for, oldest first. */
+enum verb { V_MAIL, V_RCPT, V_DATA, V_END, V_RSET, V_QUIT };
+static const char *const verb_name[] = { "MAIL", "RCPT", "DATA", "DATA", "RSET", "QUIT" };
+
+enum conn_state {
+	C_CLOSED,
+	C_OPENING,      /* the opener thread runs */
+	C_READY,        /* open, no transaction */
+	C_BUSY,         /* a transaction for queue[0] */
+	C_RESETTING,    /* RSET sent after a failed transaction */
+	C_QUITTING,     /* QUIT sent, the pool is closing */
+};
 
 struct conn {
 	struct smtp_pool *pool;
-	CURL *h;
-	pthread_t thread;
-	bool started;           /* the thread runs (it starts with the first job) */
-	int taken;              /* handed over, result not taken yet (caller only) */
-	int returned;           /* results taken since the last acknowledgement
-	                           (caller only) */
-	/* Under pool->lock: */
-	struct job queue[QUEUE];
-	int queued;             /* jobs in the queue, the one being sent first */
-	int unacked;            /* results queued or taken, not yet journalled */
-	pthread_cond_t wake;    /* signals a job, an acknowledgement or quit */
-	/* The worker's own, for the transfer in progress: */
-	void *tag;
-	const char *msg;
-	size_t len, off;
-	char cmd[16];           /* verb of the last command sent: MAIL, RCPT, DATA… */
-	char reply[300];        /* last reply line received */
-	/* The first 4xx/5xx reply of the transfer and the command it answered:
-	 * libcurl sends QUIT after a failure, whose "221 Bye" must not hide it. */
-	char fail[300];
-	char fail_cmd[16];
-	bool fail_done;         /* its last line (code + space) has arrived */
-	bool got_reply;         /* the server said anything in this transfer */
-	bool garbage;           /* its greeting was not an SMTP reply */
-	bool retried;           /* already tried again on a fresh connection */
-	long long quit_at;      /* when libcurl sent QUIT (ms, monotonic); 0: not */
-	char errbuf[CURL_ERROR_SIZE];
+	struct link link;
+	enum conn_state state;
+	pthread_t opener;
+	atomic_bool opened;         /* the opener has finished (set by it) */
+	CURLcode open_rc;           /* its result, read after opened */
+	bool reused;                /* has carried a transaction before this one */
+
+	struct job queue[QUEUE];    /* queue[0] is the one being sent */
+	int queued;
+	int taken;                  /* submitted, result not taken by the caller */
+	int returned;               /* results taken since the last acknowledgement */
+	int unacked;                /* results produced, not yet journalled */
+
+	/* The transaction in progress: */
+	enum verb expect[4];        /* replies awaited, oldest first */
+	int nexpect;
+	int next_cmd;               /* without pipelining: 1 RCPT, 2 DATA still to send */
+	bool in_body;               /* 354 received, the message is being sent */
+	size_t body_off;
+	bool end_sent;              /* the end of data has been written */
+	bool got_reply;             /* the server answered anything for this message */
+	bool failed;                /* a command of this transaction was refused */
+	char fail[300];             /* that reply (its last line) */
+	const char *fail_cmd;
+	const char *last_cmd;       /* verb of the last command sent */
+	long long deadline;         /* ms, monotonic */
+
+	struct buf out;             /* commands not yet written */
+	size_t out_off;
+	char *in;                   /* bytes received, not yet a whole line */
+	size_t in_len;
 };
 
-/* A finished transfer waiting to be taken by smtp_pool_wait. */
+/* A finished message waiting to be taken by smtp_pool_wait. */
 struct done {
 	struct smtp_result r;
 	struct conn *c;
@@ -89,183 +111,449 @@ struct done {
 struct smtp_pool {
 	struct conn *conns;
 	int n;
-	size_t active;                 /* messages handed over, results not taken */
-	pthread_mutex_t lock;          /* guards what follows */
-	pthread_cond_t finished;       /* a result was queued */
-	struct done *results;          /* queued results, oldest first */
+	size_t active;                 /* messages submitted, results not taken */
+	struct done *results;          /* produced results, oldest first */
 	size_t nresults, results_cap;
-	atomic_bool quit;              /* workers stop, transfers are abandoned */
-	char *url;
-	struct smtp_params p;
 	struct smtp_result *refused;   /* refused before sending, not yet reported */
 	size_t nrefused, refused_cap;
+	atomic_bool stop;              /* opener threads give up */
+	int wake[2];                   /* an opener writes a byte here when done */
+	char *url;                     /* the server's URL with the EHLO name as path */
+	struct pollfd *fds;            /* run()'s: the pipe and every connection */
+	struct conn **who;
+	struct smtp_params p;
 };
 
-/* The host and whether there are credentials in url, read with libcurl's
- * own URL parser, so that this check and the connection agree on what the
- * host is ("smtp://127.0.0.1@mail.example.org" is not a loopback host).
- * Returns a host the caller frees, or NULL when url is not a URL. */
-static char *url_host(const char *url, bool *credentials)
-{
-	CURLU *u = curl_url();
-	char *host = NULL, *user = NULL, *password = NULL, *out = NULL;
-	if (!u)
-		xalloc_die();
-	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
-		curl_url_get(u, CURLUPART_USER, &user, 0);
-		curl_url_get(u, CURLUPART_PASSWORD, &password, 0);
-		*credentials = user || password;
-		out = xstrdup(host);
-	}
-	curl_free(host);
-	curl_free(user);
-	curl_free(password);
-	curl_url_cleanup(u);
-	return out;
-}
-
-static bool loopback(const char *host)
-{
-	struct in_addr a;
-	if (!strcmp(host, "localhost") || !strcmp(host, "[::1]"))
-		return true;
-	return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
-}
-
-static size_t on_read(char *buf, size_t size, size_t n, void *ud)
-{
-	struct conn *c = ud;
-	size_t room = size * n, left = c->len - c->off;
-	size_t take = left < room ? left : room;
-	if (take == left) {
-		/* The last bytes, after which libcurl ends the data: not before
-		 * the previous message's result is journalled (see the top). */
-		struct smtp_pool *pool = c->pool;
-		pthread_mutex_lock(&pool->lock);
-		while (c->unacked > 0 && !atomic_load(&pool->quit))
-			pthread_cond_wait(&c->wake, &pool->lock);
-		pthread_mutex_unlock(&pool->lock);
-		if (atomic_load(&pool->quit))
-			return CURL_READFUNC_ABORT;
-	}
-	memcpy(buf, c->msg + c->off, take);
-	c->off += take;
-	return take;
-}
-
-static void keep_line(char *dst, size_t dstlen, const char *src, size_t len)
-{
-	while (len && (src[len - 1] == '\n' || src[len - 1] == '\r'))
-		len--;
-	if (len >= dstlen)
-		len = dstlen - 1;
-	for (size_t i = 0; i < len; i++)
-		dst[i] = isprint((unsigned char)src[i]) ? src[i] : '?';
-	dst[len] = '\0';
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* "250 …", "250-…": three digits, then a space, a hyphen or the end. */
-static bool looks_like_reply(const char *s)
-{
-	return isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) &&
-	       isdigit((unsigned char)s[2]) && (!s[3] || s[3] == ' ' || s[3] == '-');
-}
-
-/* 1, 2, …: which of the pool's connections, for -v lines. */
 static int conn_number(const struct conn *c)
 {
-	return c->pool ? (int)(c - c->pool->conns) + 1 : 1;
+	return (int)(c - c->pool->conns) + 1;
 }
 
-/* The -v line for a command sent. Only what cannot hold a secret is shown:
- * AUTH keeps its mechanism, and any other line (an AUTH LOGIN answer, a
- * token) is not shown at all. */
-static void log_command(const struct conn *c, const char *verb, const char *data,
-                        size_t size)
-{
-	char line[300];
-	keep_line(line, sizeof line, data, size);
-	if (!verb)
-		log_debug("smtp %d > (a login line, not shown)", conn_number(c));
-	else if (!strcmp(verb, "AUTH"))
-		log_debug("smtp %d > AUTH %.*s (credentials not shown)", conn_number(c),
-		          (int)strcspn(line + 5, " "), line + 5);
-	else
-		log_debug("smtp %d > %s", conn_number(c), line);
-}
+/* --- Opening ------------------------------------------------------------- */
 
-static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *ud)
+static void *opener(void *ud)
 {
-	(void)h;
 	struct conn *c = ud;
-	if (type == CURLINFO_HEADER_IN) {
-		keep_line(c->reply, sizeof c->reply, data, size);
-		c->got_reply = true;
-		/* Before our first command only a greeting can come. libcurl
-		 * waits out its timeout on anything else; on_progress ends the
-		 * transfer at once instead. */
-		if (!c->cmd[0] && !looks_like_reply(c->reply))
-			c->garbage = true;
-		if (!c->fail_done && strcmp(c->cmd, "EHLO") &&
-		    (c->reply[0] == '4' || c->reply[0] == '5') &&
-		    (!c->fail[0] || !strncmp(c->fail, c->reply, 3))) {
-			/* Multi-line replies: keep the last line ("550 …"). */
-			memcpy(c->fail, c->reply, sizeof c->fail);
-			memcpy(c->fail_cmd, c->cmd, sizeof c->fail_cmd);
-			c->fail_done = c->reply[3] != '-';
-		}
-		if (log_enabled(LOG_VERBOSE))
-			log_debug("smtp %d < %s", conn_number(c), c->reply);
-	} else if (type == CURLINFO_HEADER_OUT) {
-		/* Only a known verb: the other lines sent are AUTH exchanges,
-		 * which carry credentials and must not be kept at all. */
-		static const char *const verbs[] = {
-			"EHLO", "HELO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA",
-			"QUIT", "RSET", "NOOP", "VRFY", NULL,
-		};
-		const char *known = NULL;
-		for (const char *const *v = verbs; *v && !known; v++) {
-			size_t n = strlen(*v);
-			if (size > n && !strncasecmp(data, *v, n) &&
-			    (data[n] == ' ' || data[n] == '\r')) {
-				known = *v;
-				/* libcurl says QUIT after a failure: never its cause. */
-				if (strcmp(*v, "QUIT"))
-					memcpy(c->cmd, *v, n + 1);
-				else
-					c->quit_at = now_ms();
-			}
-		}
-		if (log_enabled(LOG_VERBOSE))
-			log_command(c, known, data, size);
-	}
-	return 0;
+	c->open_rc = link_open(&c->link, &c->pool->p, c->pool->url);
+	atomic_store(&c->opened, true);
+	/* A full pipe already wakes the loop: nothing is lost if this fails. */
+	ssize_t w = write(c->pool->wake[1], "", 1);
+	(void)w;
+	return NULL;
 }
 
-/* libcurl closes a connection after a failed transfer with QUIT and waits
- * for the reply, blocking every other connection meanwhile; a server that
- * has gone silent would hold them all for minutes. Its goodbye gets this
- * long. */
-#define QUIT_WAIT_MS 2000
-
-static int on_progress(void *ud, curl_off_t dlt, curl_off_t dln, curl_off_t ult,
-                       curl_off_t uln)
+static void start_opening(struct conn *c)
 {
-	(void)dlt, (void)dln, (void)ult, (void)uln;
-	const struct conn *c = ud;
-	/* Non-zero aborts: a greeting that is not SMTP, a QUIT unanswered, or
-	 * the pool going away (the caller stops the run). */
-	return c->garbage || (c->quit_at && now_ms() - c->quit_at > QUIT_WAIT_MS) ||
-	       (c->pool && atomic_load(&c->pool->quit));
+	c->state = C_OPENING;
+	c->reused = false;
+	atomic_store(&c->opened, false);
+	if (pthread_create(&c->opener, NULL, opener, c) != 0)
+		xalloc_die();   /* only fails for want of memory or threads */
 }
+
+/* --- Results --------------------------------------------------------------- */
+
+static void job_free(struct job *j)
+{
+	free(j->mail);
+	free(j->rcpt);
+	free(j->stuffed);
+}
+
+/* Queues r as the result of c's first message and drops that message. */
+static void produce(struct conn *c, struct smtp_result *r)
+{
+	struct smtp_pool *pool = c->pool;
+	r->tag = c->queue[0].tag;
+	job_free(&c->queue[0]);
+	c->queue[0] = c->queue[1];
+	c->queued--;
+	c->unacked++;
+	pool->results = xgrow(pool->results, &pool->results_cap, pool->nresults + 1,
+	                      sizeof *pool->results);
+	pool->results[pool->nresults++] = (struct done){ *r, c };
+}
+
+/* The result of c's first message from what the transaction showed. */
+static void produce_event(struct conn *c, CURLcode rc, const char *reply,
+                          const char *cmd, const char *why)
+{
+	struct smtp_event ev = {
+		.curl_code = (int)rc, .reply = reply, .cmd = cmd, .why = why,
+	};
+	struct smtp_result r;
+	smtp_classify(&ev, &r);
+	produce(c, &r);
+}
+
+/* --- Writing --------------------------------------------------------------- */
+
+/* Queues a command line ("MAIL FROM:<a>\r\n") and the reply it awaits. */
+static void send_cmd(struct conn *c, const char *line, enum verb v)
+{
+	buf_adds(&c->out, line);
+	c->expect[c->nexpect++] = v;
+	c->last_cmd = verb_name[v];
+	if (log_enabled(LOG_VERBOSE))
+		log_debug("smtp %d > %.*s", conn_number(c), (int)strcspn(line, "\r"), line);
+}
+
+static void start_transaction(struct conn *c)
+{
+	struct job *j = &c->queue[0];
+	c->state = C_BUSY;
+	c->nexpect = 0;
+	c->in_body = c->end_sent = c->got_reply = c->failed = false;
+	c->body_off = 0;
+	c->fail[0] = '\0';
+	c->fail_cmd = NULL;
+	c->deadline = link_now_ms() + c->pool->p.timeout * 1000;
+	send_cmd(c, j->mail, V_MAIL);
+	if (c->link.pipelining) {
+		send_cmd(c, j->rcpt, V_RCPT);
+		send_cmd(c, "DATA\r\n", V_DATA);
+		c->next_cmd = 3;
+	} else {
+		c->next_cmd = 1;
+	}
+}
+
+/* What c can do next without waiting for the server. */
+static void advance(struct conn *c)
+{
+	if (c->state == C_READY && c->queued)
+		start_transaction(c);
+	const struct job *j = &c->queue[0];
+	if (c->state == C_BUSY && c->in_body && !c->end_sent && c->unacked == 0 &&
+	    (c->body_off == 0 || c->body_off == j->len)) {
+		/* The gate of the journal promise (see the top) is open. A
+		 * message not begun goes out in one write with its end: one
+		 * wake-up less for the server. */
+		if (c->body_off == 0) {
+			buf_add(&c->out, j->msg, j->len);
+			c->body_off = j->len;
+		}
+		bool crlf = j->len >= 2 && !memcmp(j->msg + j->len - 2, "\r\n", 2);
+		buf_adds(&c->out, crlf ? ".\r\n" : "\r\n.\r\n");
+		c->expect[c->nexpect++] = V_END;
+		c->end_sent = true;
+		c->deadline = link_now_ms() + c->pool->p.timeout * 1000;
+		if (log_enabled(LOG_VERBOSE))
+			log_debug("smtp %d > (the message, %zu bytes) .", conn_number(c), j->len);
+	}
+}
+
+/* Whether c has bytes to write now. */
+static bool wants_write(const struct conn *c)
+{
+	return c->out_off < c->out.len ||
+	       (c->state == C_BUSY && c->in_body && c->body_off < c->queue[0].len);
+}
+
+/* --- Failing --------------------------------------------------------------- */
+
+/* Closes c. Its message in flight, if any, fails with why — or, when
+ * may_retry, is tried once more on a fresh connection if c was reused and
+ * the server said nothing about this message: it had closed the
+ * connection meanwhile (it may hang up when idle or after each message). */
+static void conn_drop(struct conn *c, CURLcode rc, const char *reply, const char *why,
+                      bool may_retry)
+{
+	if (log_enabled(LOG_VERBOSE))
+		log_debug("smtp %d: %s", conn_number(c), why);
+	bool busy = c->state == C_BUSY;
+	/* Pipelined, the command a reply was missing for is the oldest. */
+	const char *cmd = c->nexpect ? verb_name[c->expect[0]] : c->last_cmd;
+	link_close(&c->link);
+	c->state = C_CLOSED;
+	buf_truncate(&c->out, 0);
+	c->out_off = c->in_len = 0;
+	c->nexpect = 0;
+	if (busy) {
+		struct job *j = &c->queue[0];
+		if (may_retry && c->reused && !c->got_reply && !j->retried) {
+			j->retried = true;
+		} else if (c->failed) {
+			/* A refusal came first: it decides. */
+			produce_event(c, CURLE_SEND_ERROR, c->fail, c->fail_cmd, "");
+		} else {
+			produce_event(c, rc, reply, cmd, why);
+		}
+	}
+	if (c->queued && !atomic_load(&c->pool->stop))
+		start_opening(c);
+}
+
+/* --- Replies ----------------------------------------------------------------- */
+
+static void finish_transaction(struct conn *c, const char *line)
+{
+	if (!c->failed) {
+		produce_event(c, CURLE_OK, line, "DATA", "");
+		c->reused = true;
+		c->state = C_READY;
+	} else {
+		produce_event(c, CURLE_SEND_ERROR, c->fail, c->fail_cmd, "");
+		c->reused = true;
+		c->state = C_RESETTING;
+		c->deadline = link_now_ms() + c->pool->p.timeout * 1000;
+		send_cmd(c, "RSET\r\n", V_RSET);
+	}
+}
+
+static void refuse(struct conn *c, const char *line, enum verb v)
+{
+	if (!c->failed) {
+		c->failed = true;
+		snprintf(c->fail, sizeof c->fail, "%s", line);
+		c->fail_cmd = verb_name[v];
+	}
+}
+
+/* The last line of a whole reply (code and space) has arrived. */
+static void on_reply(struct conn *c, int code, const char *line)
+{
+	if (c->nexpect == 0) {
+		/* Nothing was asked: an idle connection the server closes
+		 * ("421 … timeout"), or a server talking out of turn. */
+		conn_drop(c, CURLE_RECV_ERROR, line, "a reply nobody asked for", false);
+		return;
+	}
+	enum verb v = c->expect[0];
+	memmove(c->expect, c->expect + 1, --c->nexpect * sizeof *c->expect);
+	if (code == 421 && v != V_QUIT) {
+		/* "Closing the connection": about the connection, not the
+		 * message. As the first reply to a message on a reused
+		 * connection it says the connection timed out while idle, and
+		 * the message goes again on a fresh one. */
+		c->last_cmd = verb_name[v];
+		c->nexpect = 0;
+		conn_drop(c, CURLE_RECV_ERROR, line, "the server closes the connection", true);
+		return;
+	}
+	c->got_reply = true;
+	bool ok = code / 100 == 2;
+	switch (v) {
+	case V_MAIL:
+	case V_RCPT:
+		if (!ok) {
+			refuse(c, line, v);
+		} else if (!c->failed && c->next_cmd == 1) {
+			send_cmd(c, c->queue[0].rcpt, V_RCPT);
+			c->next_cmd = 2;
+		} else if (!c->failed && c->next_cmd == 2) {
+			send_cmd(c, "DATA\r\n", V_DATA);
+			c->next_cmd = 3;
+		}
+		break;
+	case V_DATA:
+		if (code != 354) {
+			refuse(c, line, v);
+		} else if (c->failed) {
+			/* Pipelined: DATA accepted although a command before it
+			 * was refused. An empty message ends it. */
+			buf_adds(&c->out, ".\r\n");
+			c->expect[c->nexpect++] = V_END;
+		} else {
+			c->in_body = true;
+		}
+		break;
+	case V_END:
+		if (!ok)
+			refuse(c, line, V_END);
+		break;
+	case V_RSET:
+		if (!ok) {
+			conn_drop(c, CURLE_RECV_ERROR, line, "RSET refused", false);
+			return;
+		}
+		c->state = C_READY;
+		return;
+	case V_QUIT:
+		return;
+	}
+	if (c->state == C_BUSY && c->nexpect == 0 && (!c->in_body || c->end_sent))
+		finish_transaction(c, line);
+}
+
+/* Splits what arrived into lines and whole replies. Returns false when c
+ * was dropped. */
+static bool take_lines(struct conn *c)
+{
+	size_t start = 0;
+	for (;;) {
+		char *nl = memchr(c->in + start, '\n', c->in_len - start);
+		if (!nl)
+			break;
+		size_t len = (size_t)(nl - (c->in + start)) + 1;
+		char line[300];
+		link_keep_line(line, sizeof line, c->in + start, len);
+		start += len;
+		if (log_enabled(LOG_VERBOSE))
+			log_debug("smtp %d < %s", conn_number(c), line);
+		if (!link_looks_like_reply(line)) {
+			char why[360];
+			snprintf(why, sizeof why, "not an SMTP reply: \"%.120s\"", line);
+			conn_drop(c, CURLE_WEIRD_SERVER_REPLY, "", why, false);
+			return false;
+		}
+		if (line[3] == '-')
+			continue;
+		on_reply(c, smtp_reply_code(line), line);
+		if (c->state < C_READY)
+			return false;   /* dropped */
+	}
+	memmove(c->in, c->in + start, c->in_len - start);
+	c->in_len -= start;
+	if (c->in_len == REPLY_MAX) {
+		conn_drop(c, CURLE_RECV_ERROR, "", "a reply line longer than 64 KB", false);
+		return false;
+	}
+	return true;
+}
+
+/* Reads all there is. Returns false when c was dropped. */
+static bool conn_read(struct conn *c)
+{
+	for (;;) {
+		size_t got = 0;
+		CURLcode rc = curl_easy_recv(c->link.h, c->in + c->in_len,
+		                             REPLY_MAX - c->in_len, &got);
+		if (rc == CURLE_AGAIN)
+			return true;
+		if (rc != CURLE_OK || got == 0) {
+			conn_drop(c, CURLE_RECV_ERROR, "",
+			          rc != CURLE_OK ? curl_easy_strerror(rc)
+			                         : "the server closed the connection", true);
+			return false;
+		}
+		c->in_len += got;
+		if (!take_lines(c))
+			return false;
+	}
+}
+
+/* Writes what c has to say until the socket is full. Returns false when c
+ * was dropped. */
+static bool conn_write(struct conn *c)
+{
+	for (;;) {
+		advance(c);
+		const char *p;
+		size_t n;
+		if (c->out_off < c->out.len) {
+			p = c->out.s + c->out_off;
+			n = c->out.len - c->out_off;
+		} else if (c->state == C_BUSY && c->in_body && c->body_off < c->queue[0].len) {
+			p = c->queue[0].msg + c->body_off;
+			n = c->queue[0].len - c->body_off;
+		} else {
+			if (c->out.len)
+				buf_truncate(&c->out, 0);
+			c->out_off = 0;
+			return true;
+		}
+		size_t sent = 0;
+		CURLcode rc = curl_easy_send(c->link.h, p, n, &sent);
+		if (rc == CURLE_AGAIN)
+			return true;
+		if (rc != CURLE_OK) {
+			conn_drop(c, CURLE_SEND_ERROR, "", curl_easy_strerror(rc), true);
+			return false;
+		}
+		if (c->out_off < c->out.len)
+			c->out_off += sent;
+		else
+			c->body_off += sent;
+	}
+}
+
+/* Reads and writes what c can. */
+static void conn_io(struct conn *c)
+{
+	if (c->state >= C_READY && conn_read(c))
+		conn_write(c);
+}
+
+/* An opener has finished: c is open, or its first message fails. */
+static void opened(struct conn *c)
+{
+	pthread_join(c->opener, NULL);
+	if (c->open_rc == CURLE_OK) {
+		c->state = C_READY;
+		c->in_len = 0;
+		conn_write(c);
+		return;
+	}
+	struct smtp_result r;
+	link_result(&c->link, c->open_rc, &r);
+	link_close(&c->link);
+	c->state = C_CLOSED;
+	produce(c, &r);
+	if (c->queued)
+		start_opening(c);
+}
+
+static void timed_out(struct conn *c)
+{
+	char why[120];
+	snprintf(why, sizeof why, "no reply from the server within %ld s",
+	         c->pool->p.timeout);
+	/* Not the drop of an idle connection: the message is not retried. */
+	conn_drop(c, CURLE_OPERATION_TIMEDOUT, "", why, false);
+}
+
+/* Runs every connection until a result is ready or `until` (ms,
+ * monotonic) has passed; until = 0 makes one pass without waiting. */
+static void run(struct smtp_pool *pool, long long until)
+{
+	struct pollfd *fds = pool->fds;
+	struct conn **who = pool->who;
+	for (;;) {
+		long long now = link_now_ms(), next = until;
+		nfds_t nfds = 1;
+		fds[0] = (struct pollfd){ .fd = pool->wake[0], .events = POLLIN };
+		for (int i = 0; i < pool->n; i++) {
+			struct conn *c = &pool->conns[i];
+			if (c->state < C_READY)
+				continue;
+			fds[nfds] = (struct pollfd){ .fd = c->link.sock, .events = POLLIN };
+			if (wants_write(c))
+				fds[nfds].events |= POLLOUT;
+			who[nfds++] = c;
+			if (c->state != C_READY && c->deadline < next)
+				next = c->deadline;
+		}
+		int ms = next > now ? (int)(next - now) : 0;
+		if (poll(fds, nfds, ms) < 0 && errno != EINTR)
+			break;
+		if (fds[0].revents & POLLIN) {
+			char drain[64];
+			while (read(pool->wake[0], drain, sizeof drain) > 0)
+				;
+		}
+		for (int i = 0; i < pool->n; i++) {
+			struct conn *c = &pool->conns[i];
+			if (c->state == C_OPENING && atomic_load(&c->opened))
+				opened(c);
+		}
+		for (nfds_t k = 1; k < nfds; k++) {
+			struct conn *c = who[k];
+			if (fds[k].revents && c->state >= C_READY)
+				conn_io(c);
+		}
+		now = link_now_ms();
+		for (int i = 0; i < pool->n; i++) {
+			struct conn *c = &pool->conns[i];
+			if (c->state > C_READY && c->deadline <= now)
+				timed_out(c);
+		}
+		if (pool->nresults || now >= until)
+			break;
+	}
+}
+
+/* --- The pool ---------------------------------------------------------------- */
 
 int smtp_pool_new(const struct smtp_params *p, int connections,
                   struct smtp_pool **out, struct nk_err *e)
@@ -274,8 +562,8 @@ int smtp_pool_new(const struct smtp_params *p, int connections,
 	bool implicit = !strncmp(p->url, "smtps://", 8), credentials = false;
 	if (!implicit && strncmp(p->url, "smtp://", 7))
 		return nk_fail(e, EX_CONFIG, "%s: expected smtp:// or smtps://", p->url);
-	char *host = url_host(p->url, &credentials);
-	bool local = host && loopback(host);
+	char *host = link_url_host(p->url, &credentials);
+	bool local = host && link_loopback(host);
 	free(host);
 	if (!host)
 		return nk_fail(e, EX_CONFIG, "%s: not a URL with a host", p->url);
@@ -293,26 +581,30 @@ int smtp_pool_new(const struct smtp_params *p, int connections,
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return nk_fail(e, EX_SOFTWARE, "cannot start libcurl");
 	struct smtp_pool *pool = xcalloc(1, sizeof *pool);
+	if (pipe2(pool->wake, O_NONBLOCK | O_CLOEXEC) != 0) {
+		free(pool);
+		curl_global_cleanup();
+		return nk_fail(e, EX_SOFTWARE, "cannot make a pipe: %s", strerror(errno));
+	}
 	pool->p = *p;
 	/* The URL's path is the EHLO name libcurl sends. */
 	const char *authority = strstr(p->url, "://") + 3;
 	const char *slash = strchr(authority, '/');
 	size_t base = slash ? (size_t)(slash - p->url) : strlen(p->url);
 	pool->url = xasprintf("%.*s/%s", (int)base, p->url, p->helo);
-	pthread_mutex_init(&pool->lock, NULL);
-	pthread_cond_init(&pool->finished, NULL);
-	atomic_init(&pool->quit, false);
+	atomic_init(&pool->stop, false);
 	pool->n = connections;
 	pool->conns = xcalloc((size_t)connections, sizeof *pool->conns);
+	pool->fds = xcalloc((size_t)connections + 1, sizeof *pool->fds);
+	pool->who = xcalloc((size_t)connections + 1, sizeof *pool->who);
 	for (int i = 0; i < connections; i++) {
 		struct conn *c = &pool->conns[i];
 		c->pool = pool;
-		pthread_cond_init(&c->wake, NULL);
-		c->h = curl_easy_init();
-		if (!c->h) {
-			smtp_pool_free(pool);
-			return nk_fail(e, EX_SOFTWARE, "cannot start libcurl");
-		}
+		c->link.number = i + 1;
+		c->link.stop = &pool->stop;
+		c->link.sock = CURL_SOCKET_BAD;
+		c->in = xmalloc(REPLY_MAX);
+		atomic_init(&c->opened, false);
 	}
 	if (!p->verify)
 		log_warn("%s: TLS certificate checking is OFF (tls_verify = no): anyone "
@@ -321,32 +613,71 @@ int smtp_pool_new(const struct smtp_params *p, int connections,
 	return 0;
 }
 
+/* Says QUIT on every idle connection and waits a little for the goodbyes:
+ * a server may count a connection closed without QUIT as an error. */
+static void say_goodbye(struct smtp_pool *pool)
+{
+	bool any = false;
+	for (int i = 0; i < pool->n; i++) {
+		struct conn *c = &pool->conns[i];
+		if (c->state == C_READY) {
+			c->state = C_QUITTING;
+			c->deadline = link_now_ms() + QUIT_WAIT_MS;
+			send_cmd(c, "QUIT\r\n", V_QUIT);
+			any = conn_write(c) || any;
+		}
+	}
+	if (!any)
+		return;
+	long long until = link_now_ms() + QUIT_WAIT_MS;
+	struct pollfd *fds = pool->fds;
+	for (;;) {
+		nfds_t nfds = 0;
+		for (int i = 0; i < pool->n; i++) {
+			struct conn *c = &pool->conns[i];
+			if (c->state == C_QUITTING && c->nexpect)
+				fds[nfds++] = (struct pollfd){ .fd = c->link.sock, .events = POLLIN };
+		}
+		long long now = link_now_ms();
+		if (!nfds || now >= until || poll(fds, nfds, (int)(until - now)) <= 0)
+			break;
+		for (int i = 0; i < pool->n; i++) {
+			struct conn *c = &pool->conns[i];
+			if (c->state == C_QUITTING && c->nexpect)
+				conn_read(c);
+		}
+	}
+}
+
 void smtp_pool_free(struct smtp_pool *pool)
 {
 	if (!pool)
 		return;
-	/* Transfers still on their way are abandoned (on_progress ends them
-	 * within a second); each worker then closes its own connection. */
-	pthread_mutex_lock(&pool->lock);
-	atomic_store(&pool->quit, true);
-	for (int i = 0; i < pool->n; i++)
-		pthread_cond_signal(&pool->conns[i].wake);
-	pthread_mutex_unlock(&pool->lock);
+	atomic_store(&pool->stop, true);
+	/* Openers give up within a second (link.stop). */
 	for (int i = 0; i < pool->n; i++) {
 		struct conn *c = &pool->conns[i];
-		if (c->started)
-			pthread_join(c->thread, NULL);
-		else if (c->h)
-			curl_easy_cleanup(c->h);
-		pthread_cond_destroy(&c->wake);
-		for (int j = 0; j < c->queued; j++) {
-			free(c->queue[j].from);
-			curl_slist_free_all(c->queue[j].rcpt);
+		if (c->state == C_OPENING) {
+			pthread_join(c->opener, NULL);
+			c->state = c->open_rc == CURLE_OK ? C_READY : C_CLOSED;
 		}
 	}
-	pthread_cond_destroy(&pool->finished);
-	pthread_mutex_destroy(&pool->lock);
+	/* A transaction still on its way is abandoned: without its end of
+	 * data the server delivers nothing. */
+	say_goodbye(pool);
+	for (int i = 0; i < pool->n; i++) {
+		struct conn *c = &pool->conns[i];
+		link_close(&c->link);
+		for (int j = 0; j < c->queued; j++)
+			job_free(&c->queue[j]);
+		buf_free(&c->out);
+		free(c->in);
+	}
+	close(pool->wake[0]);
+	close(pool->wake[1]);
 	free(pool->conns);
+	free(pool->fds);
+	free(pool->who);
 	free(pool->results);
 	free(pool->refused);
 	free(pool->url);
@@ -379,53 +710,19 @@ bool smtp_address_ok(const char *addr)
 	return true;
 }
 
-static void setup(struct smtp_pool *pool, struct conn *c, const struct job *j)
+/* The caller has journalled every result smtp_pool_wait gave it (the
+ * contract in smtp.h): the messages waiting for that may end their data. */
+static void acknowledge(struct smtp_pool *pool)
 {
-	const struct smtp_params *p = &pool->p;
-	CURL *h = c->h;
-	curl_easy_setopt(h, CURLOPT_URL, pool->url);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-	curl_easy_setopt(h, CURLOPT_MAIL_FROM, j->from);   /* libcurl copies it */
-	curl_easy_setopt(h, CURLOPT_MAIL_RCPT, j->rcpt);
-	curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)c->len);
-	curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
-	curl_easy_setopt(h, CURLOPT_READDATA, c);
-	curl_easy_setopt(h, CURLOPT_USE_SSL, p->tls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, p->verify ? 1L : 0L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, p->verify ? 2L : 0L);
-	if (p->ca_file)
-		curl_easy_setopt(h, CURLOPT_CAINFO, p->ca_file);
-	if (p->user) {
-		curl_easy_setopt(h, CURLOPT_USERNAME, p->user);
-		if (p->bearer) {
-			curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, p->bearer);
-			curl_easy_setopt(h, CURLOPT_LOGIN_OPTIONS, "AUTH=XOAUTH2");
-		} else {
-			curl_easy_setopt(h, CURLOPT_PASSWORD, p->password ? p->password : "");
+	for (int i = 0; i < pool->n; i++) {
+		struct conn *c = &pool->conns[i];
+		if (c->returned) {
+			c->unacked -= c->returned;
+			c->returned = 0;
+			if (c->state == C_BUSY)
+				conn_write(c);
 		}
 	}
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, p->timeout);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, p->timeout < 30 ? p->timeout : 30L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
-	/* VERBOSE only feeds on_debug; nothing is printed. */
-	curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
-	curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
-	curl_easy_setopt(h, CURLOPT_DEBUGDATA, c);
-	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
-	curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 0L);
-}
-
-/* Clears what the last transfer on c left behind. */
-static void conn_reset(struct conn *c)
-{
-	c->off = 0;
-	c->cmd[0] = c->reply[0] = c->errbuf[0] = c->fail[0] = c->fail_cmd[0] = '\0';
-	c->fail_done = c->got_reply = c->garbage = false;
-	c->quit_at = 0;
 }
 
 /* An idle connection first, else one with room for a next message. */
@@ -438,28 +735,22 @@ static struct conn *free_conn(struct smtp_pool *pool)
 	return NULL;
 }
 
-/* The caller has journalled every result smtp_pool_wait gave it (the
- * contract in smtp.h): the messages waiting for that may end their data. */
-static void acknowledge(struct smtp_pool *pool)
+/* A copy of msg with a dot doubled at the start of every line (RFC 5321
+ * 4.5.2), or NULL when no line starts with one. The MIME writer encodes
+ * such dots already, so this is for a message made elsewhere. */
+static char *dot_stuffed(const char *msg, size_t len, size_t *out_len)
 {
-	bool any = false;
-	for (int i = 0; i < pool->n && !any; i++)
-		any = pool->conns[i].returned > 0;
-	if (!any)
-		return;
-	pthread_mutex_lock(&pool->lock);
-	for (int i = 0; i < pool->n; i++) {
-		struct conn *c = &pool->conns[i];
-		if (c->returned) {
-			c->unacked -= c->returned;
-			c->returned = 0;
-			pthread_cond_signal(&c->wake);
-		}
+	if (!(len && msg[0] == '.') && !memmem(msg, len, "\n.", 2))
+		return NULL;
+	struct buf b = {0};
+	for (size_t i = 0; i < len; i++) {
+		if (msg[i] == '.' && (i == 0 || msg[i - 1] == '\n'))
+			buf_addc(&b, '.');
+		buf_addc(&b, msg[i]);
 	}
-	pthread_mutex_unlock(&pool->lock);
+	*out_len = b.len;
+	return buf_detach(&b);
 }
-
-static void *worker(void *ud);
 
 void smtp_submit(struct smtp_pool *pool, const char *from, const char *rcpt,
                  const char *msg, size_t len, void *tag)
@@ -480,229 +771,22 @@ void smtp_submit(struct smtp_pool *pool, const char *from, const char *rcpt,
 		         "address refused before sending: not a plain mailbox");
 		return;
 	}
-	char *r = xasprintf("<%s>", rcpt);
-	struct job j = { tag, xasprintf("<%s>", from), curl_slist_append(NULL, r), msg, len };
-	free(r);
+	struct job j = {
+		.tag = tag,
+		.mail = xasprintf("MAIL FROM:<%s>\r\n", from),
+		.rcpt = xasprintf("RCPT TO:<%s>\r\n", rcpt),
+		.msg = msg,
+		.len = len,
+	};
+	if ((j.stuffed = dot_stuffed(msg, len, &j.len)))
+		j.msg = j.stuffed;
+	c->queue[c->queued++] = j;
 	c->taken++;
 	pool->active++;
-	pthread_mutex_lock(&pool->lock);
-	c->queue[c->queued++] = j;
-	pthread_cond_signal(&c->wake);
-	pthread_mutex_unlock(&pool->lock);
-	if (!c->started) {
-		if (pthread_create(&c->thread, NULL, worker, c) != 0)
-			xalloc_die();   /* only fails for want of memory or threads */
-		c->started = true;
-	}
-}
-
-static int reply_code(const char *reply)
-{
-	if (isdigit((unsigned char)reply[0]) && isdigit((unsigned char)reply[1]) &&
-	    isdigit((unsigned char)reply[2]))
-		return (reply[0] - '0') * 100 + (reply[1] - '0') * 10 + (reply[2] - '0');
-	return 0;
-}
-
-/* "5.1.1" after the code of a reply: the enhanced status code (RFC 3463).
- * Sets *cls and *subject (5 and 1 for 5.1.1) and returns true when there
- * is one. */
-static bool enhanced_code(const char *reply, int *cls, int *subject)
-{
-	const char *p = reply + 3;
-	if (strlen(reply) < 4 || (*p != ' ' && *p != '-'))
-		return false;
-	p++;
-	if (!(p[0] >= '2' && p[0] <= '5') || p[1] != '.' || !isdigit((unsigned char)p[2]))
-		return false;
-	*cls = p[0] - '0';
-	*subject = atoi(p + 2);
-	return true;
-}
-
-/* Whether a 5xx to RCPT says the address itself is bad. When in doubt it
- * is not: a false hard bounce would in time unsubscribe a real reader. */
-static bool address_is_bad(const char *reply, int code)
-{
-	int cls, subject;
-	if (enhanced_code(reply, &cls, &subject)) {
-		const char *detail = strchr(reply + 6, '.');
-		int d = detail ? atoi(detail + 1) : -1;
-		/* X.1.x: addressing (unknown mailbox or domain, moved); 5.2.1:
-		 * the mailbox is disabled. 5.2.2 (full), 5.7.x (policy), 5.3.x
-		 * and 5.4.x (systems, network) say nothing about the address. */
-		return cls == 5 && (subject == 1 || (subject == 2 && d == 1));
-	}
-	return code == 550 || code == 551 || code == 553;
-}
-
-void smtp_classify(const struct smtp_event *ev, struct smtp_result *r)
-{
-	CURLcode rc = (CURLcode)ev->curl_code;
-	const char *reply = ev->reply ? ev->reply : "";
-	const char *cmd = ev->cmd ? ev->cmd : "";
-	const char *why = ev->why && *ev->why ? ev->why : curl_easy_strerror(rc);
-	const char *after = cmd[0] ? cmd : "connecting";
-	r->outcome = SMTP_CONN;
-	r->hard = false;
-	r->exit_code = 0;
-	if (rc == CURLE_OK) {
-		r->outcome = SMTP_SENT;
-		r->code = ev->response_code ? ev->response_code : reply_code(reply);
-		snprintf(r->reply, sizeof r->reply, "%s", reply);
-		return;
-	}
-	/* A failure keeps only a code that is a failure: a drop after RCPT's
-	 * 250 is not a 250. */
-	int code = reply_code(reply);
-	r->code = code >= 400 ? code : 0;
-	if (r->code)
-		snprintf(r->reply, sizeof r->reply, "%.240s (after %.15s)", reply, after);
-	else
-		snprintf(r->reply, sizeof r->reply, "%.240s (after %.15s)", why, after);
-
-	if (ev->garbage) {
-		r->outcome = SMTP_FATAL;
-		r->exit_code = EX_UNAVAILABLE;
-		snprintf(r->reply, sizeof r->reply, "not an SMTP server: it greeted with "
-		         "\"%.120s\"", reply);
-		return;
-	}
-	switch (rc) {
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_USE_SSL_FAILED:
-	case CURLE_UNSUPPORTED_PROTOCOL:
-		r->outcome = SMTP_FATAL;
-		r->exit_code = EX_UNAVAILABLE;
-		snprintf(r->reply, sizeof r->reply, "%s", why);
-		return;
-	case CURLE_LOGIN_DENIED:
-		r->outcome = SMTP_FATAL;
-		r->exit_code = EX_CONFIG;
-		return;
-	default:
-		break;
-	}
-	if (!r->code) {
-		/* No reply to judge by: a timeout, a drop, a reply too long. */
-		r->outcome = SMTP_CONN;
-		return;
-	}
-	bool perm = r->code >= 500;
-	if (r->code == 421) {
-		/* "Service not available, closing": about the connection. */
-		r->outcome = SMTP_CONN;
-	} else if (!cmd[0] || !strcmp(cmd, "EHLO") || !strcmp(cmd, "HELO") ||
-	           !strcmp(cmd, "STARTTLS") || !strcmp(cmd, "AUTH")) {
-		/* Before any mail: 554 as the greeting, EHLO refused. */
-		r->outcome = perm ? SMTP_FATAL : SMTP_CONN;
-		r->exit_code = perm ? EX_UNAVAILABLE : 0;
-	} else if (!strcmp(cmd, "MAIL")) {
-		/* The server refuses our sender: the same for every recipient. */
-		r->outcome = perm ? SMTP_FATAL : SMTP_MSG_TEMP;
-		r->exit_code = perm ? EX_UNAVAILABLE : 0;
-	} else if (!strcmp(cmd, "RCPT")) {
-		r->outcome = perm ? SMTP_RCPT_PERM : SMTP_RCPT_TEMP;
-		r->hard = perm && address_is_bad(reply, r->code);
-	} else if (!strcmp(cmd, "DATA")) {
-		r->outcome = perm ? SMTP_MSG_PERM : SMTP_MSG_TEMP;
-	} else {
-		r->outcome = SMTP_CONN;
-	}
-}
-
-/* The result of c's finished transfer. */
-static void classify(struct conn *c, CURLcode rc, long code, struct smtp_result *r)
-{
-	/* Judge a failure by the reply that caused it, not by the "221 Bye"
-	 * of the QUIT libcurl sends afterwards. */
-	bool failed = rc != CURLE_OK && c->fail[0];
-	struct smtp_event ev = {
-		.curl_code = (int)rc,
-		.response_code = failed ? 0 : (int)code,
-		.reply = failed ? c->fail : c->reply,
-		.cmd = failed ? c->fail_cmd : c->cmd,
-		.why = c->errbuf,
-		.garbage = c->garbage,
-	};
-	r->tag = c->tag;
-	smtp_classify(&ev, r);
-}
-
-/* Sends the message c holds and returns its result. */
-static void transfer(struct conn *c, struct smtp_result *out)
-{
-	for (;;) {
-		CURLcode rc = curl_easy_perform(c->h);
-		long code = 0, connects = 0;
-		curl_socket_t sock = CURL_SOCKET_BAD;
-		curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code);
-		curl_easy_getinfo(c->h, CURLINFO_NUM_CONNECTS, &connects);
-		if (rc != CURLE_OK &&
-		    curl_easy_getinfo(c->h, CURLINFO_ACTIVESOCKET, &sock) == CURLE_OK &&
-		    sock != CURL_SOCKET_BAD)
-			/* A connection whose transfer failed is not used again, and
-			 * libcurl may keep it cached until the end and then wait
-			 * minutes for the QUIT of a server that went silent. Shut
-			 * down, it is closed at once. */
-			shutdown(sock, SHUT_RDWR);
-		if (rc != CURLE_OK && rc != CURLE_OPERATION_TIMEDOUT &&
-		    rc != CURLE_ABORTED_BY_CALLBACK && connects == 0 && !c->got_reply &&
-		    !c->retried) {
-			/* A cached connection the server had closed meanwhile
-			 * (it may hang up after each message): nothing was said
-			 * about this message, so it goes again, once, on a new
-			 * connection. */
-			c->retried = true;
-			conn_reset(c);
-			curl_easy_setopt(c->h, CURLOPT_FRESH_CONNECT, 1L);
-			continue;
-		}
-		classify(c, rc, code, out);
-		return;
-	}
-}
-
-static void *worker(void *ud)
-{
-	struct conn *c = ud;
-	struct smtp_pool *pool = c->pool;
-	pthread_mutex_lock(&pool->lock);
-	for (;;) {
-		while (!c->queued && !atomic_load(&pool->quit))
-			pthread_cond_wait(&c->wake, &pool->lock);
-		if (atomic_load(&pool->quit))
-			break;
-		struct job j = c->queue[0];
-		pthread_mutex_unlock(&pool->lock);
-		c->tag = j.tag;
-		c->msg = j.msg;
-		c->len = j.len;
-		c->retried = false;
-		conn_reset(c);
-		setup(pool, c, &j);
-		struct smtp_result r;
-		transfer(c, &r);
-		free(j.from);
-		curl_slist_free_all(j.rcpt);
-		pthread_mutex_lock(&pool->lock);
-		c->queue[0] = c->queue[1];
-		c->queued--;
-		c->unacked++;
-		pool->results = xgrow(pool->results, &pool->results_cap, pool->nresults + 1,
-		                      sizeof *pool->results);
-		pool->results[pool->nresults++] = (struct done){ r, c };
-		pthread_cond_signal(&pool->finished);
-	}
-	pthread_mutex_unlock(&pool->lock);
-	curl_easy_cleanup(c->h);   /* QUIT on a healthy connection, here in parallel */
-	c->h = NULL;
-	return NULL;
+	if (c->state == C_CLOSED)
+		start_opening(c);
+	else if (c->state == C_READY)
+		conn_write(c);
 }
 
 size_t smtp_pool_wait(struct smtp_pool *pool, long timeout_ms,
@@ -714,18 +798,8 @@ size_t smtp_pool_wait(struct smtp_pool *pool, long timeout_ms,
 		out[got++] = pool->refused[--pool->nrefused];
 	if (got || pool->active == 0)
 		return got;
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (timeout_ms % 1000) * 1000000;
-	if (until.tv_nsec >= 1000000000) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000;
-	}
-	pthread_mutex_lock(&pool->lock);
-	while (pool->nresults == 0 && timeout_ms > 0 &&
-	       pthread_cond_timedwait(&pool->finished, &pool->lock, &until) == 0)
-		;
+	if (!pool->nresults)
+		run(pool, link_now_ms() + (timeout_ms > 0 ? timeout_ms : 0));
 	size_t take = pool->nresults < max ? pool->nresults : max;
 	for (size_t i = 0; i < take; i++) {
 		out[got++] = pool->results[i].r;
@@ -736,9 +810,8 @@ size_t smtp_pool_wait(struct smtp_pool *pool, long timeout_ms,
 		memmove(pool->results, pool->results + take,
 		        (pool->nresults - take) * sizeof *pool->results);
 		pool->nresults -= take;
+		pool->active -= take;
 	}
-	pthread_mutex_unlock(&pool->lock);
-	pool->active -= take;
 	return got;
 }
 
@@ -749,19 +822,14 @@ int smtp_probe(const struct smtp_params *p, struct nk_err *e)
 	if (rc)
 		return rc;
 	struct conn *c = &pool->conns[0];
-	c->tag = NULL;
-	struct job j = { NULL, "<probe@localhost>", NULL, "", 0 };
-	setup(pool, c, &j);
-	curl_easy_setopt(c->h, CURLOPT_UPLOAD, 0L);
-	curl_easy_setopt(c->h, CURLOPT_CONNECT_ONLY, 1L);
-	CURLcode cr = curl_easy_perform(c->h);
+	CURLcode cr = link_open(&c->link, p, pool->url);
 	if (cr != CURLE_OK) {
 		struct smtp_result r;
-		long code = 0;
-		curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code);
-		classify(c, cr, code, &r);
+		link_result(&c->link, cr, &r);
 		rc = nk_fail(e, r.exit_code ? r.exit_code : EX_UNAVAILABLE, "%s: %s",
 		             p->url, r.reply);
+	} else {
+		c->state = C_READY;
 	}
 	smtp_pool_free(pool);
 	return rc;

@@ -1,11 +1,12 @@
 /* smtp.h — handing finished messages to an SMTP server, several at once.
  *
- * The only module that uses libcurl for SMTP. A pool holds `connections`
- * connections, each a libcurl handle driven by a thread of its own, that
- * stay open and carry message after message. The pool's functions are
- * called from one thread only (the caller's). TLS is required and
- * verified unless the caller says otherwise. Every outcome keeps the
- * server's reply code and text, and says what the failure is about: the
+ * A pool holds `connections` connections that stay open and carry
+ * message after message. libcurl opens them (TLS, required and verified
+ * unless the caller says otherwise, STARTTLS, AUTH), each in a short-lived
+ * thread; the mail transactions are spoken by the pool itself, pipelined
+ * when the server offers it, from the caller's thread, which is the only
+ * one that may call these functions. Every outcome keeps the server's
+ * reply code and text, and says what the failure is about: the
  * recipient, the message (the same for everybody), the connection, or
  * the whole server. */
 #ifndef NK_SMTP_H
@@ -25,7 +26,8 @@ struct smtp_params {        /* all borrowed for the pool's lifetime */
 	const char *user;       /* NULL: no AUTH */
 	const char *password;   /* AUTH PLAIN/LOGIN, or */
 	const char *bearer;     /* AUTH XOAUTH2 with this OAuth 2 token */
-	long timeout;           /* seconds per message */
+	long timeout;           /* seconds per message: from MAIL to the reply
+	                           after its data, and for opening */
 };
 
 enum smtp_outcome {
@@ -56,19 +58,22 @@ struct smtp_result {
 	int exit_code;           /* for SMTP_FATAL: EX_UNAVAILABLE or EX_CONFIG */
 };
 
-/* What a finished transfer leaves behind, for smtp_classify(). */
+/* What a finished message or a failed opening leaves behind, for
+ * smtp_classify(). */
 struct smtp_event {
-	int curl_code;          /* libcurl's CURLcode (CURLE_OK = 0) */
+	int curl_code;          /* libcurl's CURLcode (CURLE_OK = 0); for a
+	                           refused command any other code but the ones
+	                           for unreachable, TLS and login failures */
 	int response_code;      /* CURLINFO_RESPONSE_CODE, 0 to take it from reply */
 	const char *reply;      /* the reply that decided it: the first 4xx/5xx of
-	                           a failed transfer, else the last line; may be "" */
+	                           a failed one, else the last line; may be "" */
 	const char *cmd;        /* the verb that reply answered ("MAIL", "RCPT",
 	                           "DATA"…), "" before any command was sent */
 	const char *why;        /* libcurl's own reason, may be "" */
 	bool garbage;           /* the greeting was not an SMTP reply at all */
 };
 
-/* Turns a finished transfer into an outcome, a code and a reply line for
+/* Turns a finished message into an outcome, a code and a reply line for
  * the journal: a pure mapping (no I/O), so it can be checked from a table.
  * Leaves out->tag alone. */
 void smtp_classify(const struct smtp_event *ev, struct smtp_result *out);
@@ -96,17 +101,18 @@ size_t smtp_pool_active(const struct smtp_pool *pool);
  * is refused later, here. */
 bool smtp_address_ok(const char *addr);
 
-/* Starts sending msg[0..len) (CRLF line ends; borrowed until its result
- * comes back) from `from` to `rcpt`. The caller has checked
+/* Queues msg[0..len) (CRLF line ends; borrowed until its result comes
+ * back) from `from` to `rcpt`; the dialogue moves on inside
+ * smtp_pool_wait. The caller has checked
  * smtp_pool_has_room. Addresses are checked again here (smtp_address_ok):
  * one that fails never reaches the wire (SMTP_RCPT_PERM, not hard). A
- * transfer that fails on a reused connection before the server said
+ * message that fails on a reused connection before the server said
  * anything (it had closed the connection meanwhile) is tried once more on
  * a fresh connection before its result is reported. */
 void smtp_submit(struct smtp_pool *pool, const char *from, const char *rcpt,
                  const char *msg, size_t len, void *tag);
 
-/* Waits at most timeout_ms for finished transfers and stores up to max of
+/* Waits at most timeout_ms for finished messages and stores up to max of
  * their results in out. Returns how many were stored. The caller must
  * have journalled every result it was given before it calls smtp_submit
  * or smtp_pool_wait again: a connection's next message ends its data only

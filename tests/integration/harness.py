@@ -275,6 +275,16 @@ def parse_message(data):
     return email.message_from_bytes(data, policy=email.policy.default)
 
 
+def mail_transactions(err):
+    """Each message's part of the SMTP dialogue that -v printed: for every
+    "> MAIL FROM:" line, it and the lines of its connection after it."""
+    dialogues = {}
+    for conn, line in re.findall(r"smtp (\d+) ([<>] .*)", err):
+        dialogues.setdefault(conn, []).append(line)
+    return [lines[i:] for lines in dialogues.values()
+            for i, l in enumerate(lines) if l.startswith("> MAIL FROM:")]
+
+
 def readme_token_check():
     """The README's Python recipe for checking an unsubscribe token, taken
     from the README itself and run as it stands: unsubscribe_address(

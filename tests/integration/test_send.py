@@ -9,7 +9,8 @@ import re
 import sqlite3
 import urllib.parse
 
-from harness import NkTestCase, SAMPLE_JSONFEED, readme_token_check, unsubscribe_token
+from harness import (NkTestCase, SAMPLE_JSONFEED, mail_transactions, readme_token_check,
+                     unsubscribe_token)
 
 ITEMS = json.loads(SAMPLE_JSONFEED.read_text())["items"]
 PRO = [i for i in ITEMS if "NK PRO" in i["tags"]]
@@ -52,6 +53,20 @@ class SendDigest(NkTestCase):
         for rcpt, r in got.items():
             self.assertEqual(r.mail_from, "digest@example.org")
             self.assertEqual(r.msg["To"].addresses[0].addr_spec, rcpt)
+
+    def test_without_pipelining_each_command_waits_for_its_reply(self):
+        # This server (aiosmtpd) does not offer PIPELINING: RCPT goes out
+        # only after MAIL's 250, DATA only after RCPT's.
+        p = self.nk("-v", "send", config=self.cfg)
+        self.assertEqual(p.returncode, 0, p.err)
+        transactions = mail_transactions(p.err)
+        self.assertEqual(len(transactions), 3, p.err)
+        for lines in transactions:
+            self.assertEqual(lines[1][:5], "< 250")
+            self.assertEqual(lines[2][:9], "> RCPT TO")
+            self.assertEqual(lines[3][:5], "< 250")
+            self.assertEqual(lines[4], "> DATA")
+            self.assertEqual(lines[5][:5], "< 354")
 
     def test_bad_and_repeated_rows_are_reported_with_their_line(self):
         p = self.send()

@@ -4,7 +4,7 @@ connections, and the server failures it can script (421, hang-ups, 4xx,
 import sqlite3
 import time
 
-from harness import NkTestCase, SAMPLE_JSONFEED
+from harness import NkTestCase, SAMPLE_JSONFEED, mail_transactions
 
 
 def subscribers(n):
@@ -35,6 +35,26 @@ class ManyMessages(NkTestCase):
                 break
             time.sleep(0.05)
         self.assertEqual(sink.sessions(), 4)
+
+    def test_pipelining_sends_mail_rcpt_and_data_together_when_offered(self):
+        # smtp-sink offers PIPELINING (RFC 2920): the three commands of a
+        # message go out before any reply, so a message costs two round
+        # trips, not four. The dialogue in -v shows the order on the wire.
+        sink = self.smtp_sink()
+        conf = self.config(str(SAMPLE_JSONFEED), smtp=sink.url(),
+                           subscribers=subscribers(3))
+        p = self.nk("-v", "send", config=conf)
+        self.assertEqual(p.returncode, 0, p.err)
+        self.assertEqual(len(sink.messages()), 3)
+        transactions = mail_transactions(p.err)
+        self.assertEqual(len(transactions), 3, p.err)
+        for lines in transactions:
+            self.assertRegex(lines[1], r"^> RCPT TO:<u\d@example\.org>$")
+            self.assertEqual(lines[2], "> DATA")
+            self.assertRegex(lines[3], r"^< 250")
+        # The message itself is never logged, only its size.
+        self.assertNotIn("Hello User", p.err)
+        self.assertRegex(p.err, r"smtp \d+ > \(the message, \d+ bytes\) \.")
 
     def test_rate_limit_spaces_the_messages(self):
         sink = self.smtp_sink()
