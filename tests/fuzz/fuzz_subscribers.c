@@ -10,7 +10,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct tier_conf tv[] = { { "free", "News", NULL }, { "pro", "PRO", NULL } };
+	static struct tier_conf tv[] = { { .name = "free", .label = "News" },
+	                                 { .name = "pro", .label = "PRO" } };
 	static const struct tier_list tiers = { tv, 2 };
 	log_set_level(LOG_QUIET);
 	struct subscriber_list l = {0};
