@@ -735,12 +735,17 @@ static struct conn *free_conn(struct smtp_pool *pool)
 	return NULL;
 }
 
-/* A copy of msg with a dot doubled at the start of every line (RFC 5321
- * 4.5.2), or NULL when no line starts with one. The MIME writer encodes
- * such dots already, so this is for a message made elsewhere. */
-static char *dot_stuffed(const char *msg, size_t len, size_t *out_len)
+char *smtp_dot_stuffed(const char *msg, size_t len, size_t *out_len)
 {
-	if (!(len && msg[0] == '.') && !memmem(msg, len, "\n.", 2))
+	/* memchr line by line: several times faster here than memmem. */
+	bool any = len && msg[0] == '.';
+	for (const char *p = msg, *end = msg + len; !any && p < end; p++) {
+		p = memchr(p, '\n', (size_t)(end - p));
+		if (!p)
+			break;
+		any = p + 1 < end && p[1] == '.';
+	}
+	if (!any)
 		return NULL;
 	struct buf b = {0};
 	for (size_t i = 0; i < len; i++) {
@@ -778,7 +783,7 @@ void smtp_submit(struct smtp_pool *pool, const char *from, const char *rcpt,
 		.msg = msg,
 		.len = len,
 	};
-	if ((j.stuffed = dot_stuffed(msg, len, &j.len)))
+	if ((j.stuffed = smtp_dot_stuffed(msg, len, &j.len)))
 		j.msg = j.stuffed;
 	c->queue[c->queued++] = j;
 	c->taken++;

@@ -59,4 +59,10 @@ int smtp_reply_code(const char *reply);
 
 long long link_now_ms(void);
 
+/* A copy of msg[0..len) with a dot doubled at the start of every line
+ * (RFC 5321 4.5.2), its length in *out_len; NULL when no line starts with
+ * one. The MIME writer encodes such dots already: this keeps the
+ * transport right for any message. */
+char *smtp_dot_stuffed(const char *msg, size_t len, size_t *out_len);
+
 #endif

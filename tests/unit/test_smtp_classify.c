@@ -1,6 +1,7 @@
-/* test_smtp_classify.c — smtp_classify(): what a finished SMTP transfer
- * means for the recipient, the run and the journal, from a table of what
- * libcurl and the server said. */
+/* test_smtp_classify.c — the SMTP transport's pure parts: smtp_classify(),
+ * what a finished message means for the recipient, the run and the
+ * journal, from a table of what libcurl and the server said; and the
+ * dot-stuffing of a message. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,9 +9,11 @@
 #include <cmocka.h>
 
 #include <curl/curl.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "smtp.h"
+#include "smtp_link.h"
 
 struct row {
 	const char *what;        /* the behaviour, for the failure message */
@@ -132,11 +135,29 @@ static void a_long_reply_is_cut_to_fit(void **state)
 	assert_non_null(strstr(res.reply, "(after RCPT)"));
 }
 
+/* The transport's other pure part: a line that starts with a dot gets a
+ * second one, so that the server does not take it for the end. */
+static void dots_at_line_starts_are_doubled(void **state)
+{
+	(void)state;
+	size_t n = 0;
+	assert_null(smtp_dot_stuffed("a.b\r\nc.\r\n", 9, &n));
+	assert_null(smtp_dot_stuffed("", 0, &n));
+	static const char in[] = ".x\r\nok\r\n.\r\n..y\r\n.";
+	char *out = smtp_dot_stuffed(in, sizeof in - 1, &n);
+	static const char want[] = "..x\r\nok\r\n..\r\n...y\r\n..";
+	assert_non_null(out);
+	assert_int_equal(n, sizeof want - 1);
+	assert_memory_equal(out, want, n);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(classifies_every_row_of_the_table),
 		cmocka_unit_test(a_long_reply_is_cut_to_fit),
+		cmocka_unit_test(dots_at_line_starts_are_doubled),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
