@@ -4,8 +4,9 @@
 #   make demo          install missing build packages, build, render the sample
 #   make test          install missing test packages, run every test twice:
 #                      a normal build and an AddressSanitizer + UBSan build
-#   make bench         send-rate and memory measurements against smtp-sink,
-#                      feed parsing speed and memory
+#   make bench         one table: send rate beside smtp-source (loopback and a
+#                      10 ms round trip), memory, feed parsing, a 1,000-article
+#                      digest beside rss2email (BENCH_ARGS=--write: BENCHMARKS.md)
 #   make fuzz          run each libFuzzer target for a few minutes (FUZZ_SECONDS)
 #   make preview       render the sample's variants and screenshot them (600 and
 #                      375 px, light and dark) with headless Chromium, in preview/
@@ -102,7 +103,7 @@ FUZZ_BINS = $(FUZZ:%=build/fuzz/tests/%)
 FUZZ_SECONDS ?= 180
 
 .PHONY: all demo test check check-layers unit-bins fuzz fuzz-bins bench preview install \
-        uninstall deb clean deps deps-test deps-package deps-preview
+        uninstall deb clean deps deps-test deps-package deps-preview deps-bench
 all: nkdigest
 
 nkdigest: $(OUT)/nkdigest
@@ -163,6 +164,8 @@ deps-package:
 	@scripts/install-deps package
 deps-preview:
 	@scripts/install-deps preview
+deps-bench:
+	@scripts/install-deps bench
 
 # Quiet build (warnings still show), so the digest is what you see.
 demo: deps
@@ -181,9 +184,11 @@ check: test
 check-layers:
 	@scripts/check-layers
 
-bench: deps-test
+# Markdown on stdout; `make bench BENCH_ARGS=--write` also writes
+# BENCHMARKS.md, and BENCH_ARGS="--rounds 3 --only 1,5" runs less.
+bench: deps-bench
 	@$(MAKE) --no-print-directory nkdigest
-	tests/bench/run
+	tests/bench/run $(BENCH_ARGS)
 
 # What the templates look like, for template authors: preview/<tier>.html,
 # .txt, .eml, archive/, and a PNG of each page. Look at the PNGs.
