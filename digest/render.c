@@ -150,23 +150,6 @@ void render_page_name(int64_t id, char *out, size_t size)
 
 /* ---- links ---- */
 
-/* RFC 3986 percent-encoding of everything but the unreserved characters:
- * a URL carried inside another URL's query. */
-static void percent_encode(struct buf *out, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("-._~", *p)) {
-			buf_addc(out, (char)*p);
-		} else {
-			buf_addc(out, '%');
-			buf_addc(out, hex[*p >> 4]);
-			buf_addc(out, hex[*p & 15]);
-		}
-	}
-}
-
 /* The tier's upgrade link: {{url}} replaced by url (percent-encoded; ""
  * when NULL) and the campaign parameters added to the query, before any
  * fragment. Caller frees. */
@@ -177,7 +160,7 @@ static char *upgrade_link(const struct tier_conf *t, const char *url)
 	if (hole) {
 		buf_add(&b, u, (size_t)(hole - u));
 		if (url)
-			percent_encode(&b, url);
+			buf_add_percent_encoded(&b, url);
 		buf_adds(&b, hole + 7);
 	} else {
 		buf_adds(&b, u);

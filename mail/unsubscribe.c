@@ -111,21 +111,6 @@ int unsubscribe_token_open(const struct unsub_key *k, const char *token, char **
 	return 0;
 }
 
-static void percent_encode(struct buf *out, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("-._~", *p)) {
-			buf_addc(out, (char)*p);
-		} else {
-			buf_addc(out, '%');
-			buf_addc(out, hex[*p >> 4]);
-			buf_addc(out, hex[*p & 15]);
-		}
-	}
-}
-
 char *unsubscribe_url(const char *url_template, const char *token, const char *email)
 {
 	struct buf b = {0};
@@ -136,7 +121,7 @@ char *unsubscribe_url(const char *url_template, const char *token, const char *e
 			buf_adds(&b, token ? token : "PREVIEW-NO-SECRET");
 			p += 9;
 		} else if (!strncmp(p, "{{email}}", 9)) {
-			percent_encode(&b, email);
+			buf_add_percent_encoded(&b, email);
 			p += 9;
 		} else {
 			buf_addc(&b, *p++);

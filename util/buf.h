@@ -28,6 +28,9 @@ static inline void buf_addc(struct buf *b, char c)
 }
 void buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* s with everything but RFC 3986's unreserved characters (letters,
+ * digits, "-._~") percent-encoded: a value carried inside a URL. */
+void buf_add_percent_encoded(struct buf *b, const char *s);
 void buf_truncate(struct buf *b, size_t len);
 /* The contents as a string ("" when empty); borrowed. */
 const char *buf_str(const struct buf *b);
