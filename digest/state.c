@@ -1,5 +1,6 @@
 /* state.c — the SQLite state file: editions, delivery journal, suppressions. */
 #include "state.h"
+#include "subscribers.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -22,6 +23,7 @@ struct state {
 	sqlite3_stmt *seen;        /* prepared once: asked for every article */
 	sqlite3_stmt *record;      /* prepared once: run after every SMTP reply */
 	sqlite3_stmt *suppressed;
+	sqlite3_stmt *add;         /* between state_edition_begin and commit/abort */
 };
 
 static const char *status_names[DELIVERY_NSTATUS] = {
@@ -453,6 +455,7 @@ void state_close(struct state *st)
 	sqlite3_finalize(st->seen);
 	sqlite3_finalize(st->record);
 	sqlite3_finalize(st->suppressed);
+	sqlite3_finalize(st->add);
 	sqlite3_close(st->db);
 	if (st->lock_fd >= 0)
 		close(st->lock_fd);   /* releases the flock */
@@ -509,9 +512,8 @@ static int exec(struct state *st, const char *sql, struct nk_err *e)
 	return 0;
 }
 
-int state_edition_create(struct state *st, const struct article_list *articles,
-                         const struct subscriber_list *subs, time_t now,
-                         int64_t *id, struct nk_err *e)
+int state_edition_begin(struct state *st, const struct article_list *articles,
+                        time_t now, int64_t *id, struct nk_err *e)
 {
 	char *json = article_list_freeze(articles);
 	sqlite3_stmt *q = NULL;
@@ -542,31 +544,49 @@ int state_edition_create(struct state *st, const struct article_list *articles,
 			rc = db_fail(st, e, "cannot record the edition's articles");
 	}
 	sqlite3_finalize(q);
-	q = NULL;
+	free(json);
+	/* One statement for each subscriber, the suppression list asked in
+	 * the same step. */
 	if (!rc)
 		rc = prepare(st, "INSERT INTO deliveries(edition, email, name, tier, status)"
-		             " VALUES(?,?,?,?,?)", &q, e);
-	for (size_t i = 0; !rc && i < subs->n; i++) {
-		const struct subscriber *s = &subs->v[i];
-		bool sup;
-		if ((rc = state_suppressed(st, s->email, &sup, e)))
-			break;
-		sqlite3_reset(q);
-		sqlite3_bind_int64(q, 1, *id);
-		sqlite3_bind_text(q, 2, s->email, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 3, s->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 4, s->tier, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 5, sup ? "suppressed" : "pending", -1, SQLITE_STATIC);
-		if (sqlite3_step(q) != SQLITE_DONE)
-			rc = db_fail(st, e, "cannot record the recipients");
-	}
-	sqlite3_finalize(q);
-	free(json);
-	if (!rc)
-		rc = exec(st, "COMMIT", e);
+		             " VALUES(?1, ?2, ?3, ?4, CASE WHEN EXISTS (SELECT 1 FROM suppressions"
+		             " WHERE email = ?2) THEN 'suppressed' ELSE 'pending' END)", &st->add, e);
+	if (rc)
+		state_edition_abort(st);
+	return rc;
+}
+
+int state_edition_add(struct state *st, int64_t id, const struct subscriber *s,
+                      struct nk_err *e)
+{
+	sqlite3_stmt *q = st->add;
+	if (!q)
+		return nk_fail(e, EX_SOFTWARE, "%s: no edition is being recorded", st->path);
+	sqlite3_reset(q);
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_text(q, 2, s->email, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, s->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, s->tier, -1, SQLITE_STATIC);
+	int r = sqlite3_step(q);
+	sqlite3_reset(q);
+	return r == SQLITE_DONE ? 0 : db_fail(st, e, "cannot record the recipients");
+}
+
+int state_edition_commit(struct state *st, struct nk_err *e)
+{
+	sqlite3_finalize(st->add);
+	st->add = NULL;
+	int rc = exec(st, "COMMIT", e);
 	if (rc)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	return rc;
+}
+
+void state_edition_abort(struct state *st)
+{
+	sqlite3_finalize(st->add);
+	st->add = NULL;
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 int state_edition_articles(struct state *st, int64_t id, struct article_list *out,
@@ -1185,4 +1205,82 @@ int state_first_seen(struct state *st, struct article_list *l, time_t now,
 	else if (write)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	return rc;
+}
+
+/* ---- the address set ---- */
+
+struct address_set {
+	sqlite3 *db;
+	sqlite3_stmt *add, *forget;
+};
+
+static int set_fail(struct address_set *s, struct nk_err *e, const char *what)
+{
+	int code = db_code(s->db);
+	return nk_fail(e, code == EX_DATAERR ? EX_IOERR : code,
+	               "temporary address set (in $TMPDIR or /var/tmp): %s: %s", what,
+	               sqlite3_errmsg(s->db));
+}
+
+int state_address_set_open(struct address_set **out, struct nk_err *e)
+{
+	struct address_set *s = xcalloc(1, sizeof *s);
+	*out = NULL;
+	int rc = 0;
+	/* "": a private file that SQLite removes when it is closed, and
+	 * touches only once the cache is full. Nothing of it needs to
+	 * survive a crash: no journal, no sync, one transaction throughout. */
+	if (sqlite3_open_v2("", &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL)
+	    != SQLITE_OK)
+		rc = nk_fail(e, EX_CANTCREAT, "temporary address set: %s",
+		             s->db ? sqlite3_errmsg(s->db) : "cannot open");
+	else if (sqlite3_exec(s->db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
+	                      "PRAGMA cache_size = -2048;"
+	                      "CREATE TABLE seen(email TEXT PRIMARY KEY COLLATE NOCASE)"
+	                      " WITHOUT ROWID; BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		rc = set_fail(s, e, "cannot create");
+	else if (sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO seen VALUES(?)", -1,
+	                            &s->add, NULL) != SQLITE_OK ||
+	         sqlite3_prepare_v2(s->db, "DELETE FROM seen WHERE email = ?", -1,
+	                            &s->forget, NULL) != SQLITE_OK)
+		rc = set_fail(s, e, "cannot prepare a query");
+	if (rc) {
+		state_address_set_close(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+static int set_step(struct address_set *s, sqlite3_stmt *q, const char *email,
+                    struct nk_err *e)
+{
+	sqlite3_reset(q);
+	sqlite3_bind_text(q, 1, email, -1, SQLITE_STATIC);
+	int r = sqlite3_step(q);
+	sqlite3_reset(q);
+	return r == SQLITE_DONE ? 0 : set_fail(s, e, "cannot write");
+}
+
+int state_address_set_add(struct address_set *s, const char *email, bool *repeated,
+                          struct nk_err *e)
+{
+	int rc = set_step(s, s->add, email, e);
+	*repeated = !rc && sqlite3_changes(s->db) == 0;
+	return rc;
+}
+
+int state_address_set_forget(struct address_set *s, const char *email, struct nk_err *e)
+{
+	return set_step(s, s->forget, email, e);
+}
+
+void state_address_set_close(struct address_set *s)
+{
+	if (!s)
+		return;
+	sqlite3_finalize(s->add);
+	sqlite3_finalize(s->forget);
+	sqlite3_close(s->db);
+	free(s);
 }

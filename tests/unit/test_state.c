@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "state.h"
+#include "subscribers.h"
 #include "support.h"
 #include "xalloc.h"
 
@@ -64,19 +65,30 @@ static void raw(const struct fixture *f, const char *sql)
 	sqlite3_close(db);
 }
 
-static void add_sub(struct subscriber_list *l, const char *email, const char *tier)
+/* A few subscribers for an edition (the strings are borrowed). */
+struct subs {
+	struct subscriber v[8];
+	size_t n;
+};
+
+static void add_sub(struct subs *l, const char *email, const char *tier)
 {
-	l->v = xgrow(l->v, &l->cap, l->n + 1, sizeof *l->v);
-	l->v[l->n++] = (struct subscriber){ xstrdup(email), xstrdup(""), xstrdup(tier) };
+	assert_true(l->n < 8);
+	l->v[l->n] = (struct subscriber){ (char *)email, (char *)"", (char *)tier,
+	                                  (int)l->n + 2 };
+	l->n++;
 }
 
-static int64_t make_edition(struct fixture *f, struct subscriber_list *subs)
+static int64_t make_edition(struct fixture *f, const struct subs *subs)
 {
 	struct article_list arts;
 	struct nk_err e = {0};
 	int64_t id = 0;
 	t_sample_articles(&arts);
-	assert_int_equal(state_edition_create(f->st, &arts, subs, 1000, &id, &e), 0);
+	assert_int_equal(state_edition_begin(f->st, &arts, 1000, &id, &e), 0);
+	for (size_t i = 0; i < subs->n; i++)
+		assert_int_equal(state_edition_add(f->st, id, &subs->v[i], &e), 0);
+	assert_int_equal(state_edition_commit(f->st, &e), 0);
 	article_list_free(&arts);
 	return id;
 }
@@ -85,7 +97,7 @@ static void an_edition_freezes_its_articles_and_lists_every_subscriber(void **st
 {
 	struct fixture *f = *state;
 	struct nk_err e = {0};
-	struct subscriber_list subs = {0};
+	struct subs subs = {0};
 	open_write(f);
 	add_sub(&subs, "a@x.org", "free");
 	add_sub(&subs, "b@x.org", "pro");
@@ -122,14 +134,13 @@ static void an_edition_freezes_its_articles_and_lists_every_subscriber(void **st
 	state_deliveries_free(todo, n);
 	article_list_free(&back);
 	article_list_free(&want);
-	subscribers_free(&subs);
 }
 
 static void recorded_replies_finish_the_edition(void **state)
 {
 	struct fixture *f = *state;
 	struct nk_err e = {0};
-	struct subscriber_list subs = {0};
+	struct subs subs = {0};
 	long count[DELIVERY_NSTATUS];
 	bool done;
 	open_write(f);
@@ -160,14 +171,13 @@ static void recorded_replies_finish_the_edition(void **state)
 	int bounces;
 	assert_int_equal(state_bounces(f->st, "B@x.org", &bounces, &e), 0);
 	assert_int_equal(bounces, 1);
-	subscribers_free(&subs);
 }
 
 static void suppressed_addresses_match_in_any_case(void **state)
 {
 	struct fixture *f = *state;
 	struct nk_err e = {0};
-	struct subscriber_list subs = {0};
+	struct subs subs = {0};
 	bool sup;
 	open_write(f);
 	assert_int_equal(state_suppress(f->st, "Gone@X.org", "unsubscribed", 5, &e), 0);
@@ -182,7 +192,6 @@ static void suppressed_addresses_match_in_any_case(void **state)
 	assert_int_equal(state_counts(f->st, id, count, &e), 0);
 	assert_int_equal(count[DELIVERY_SUPPRESSED], 1);
 	assert_int_equal(count[DELIVERY_PENDING], 1);
-	subscribers_free(&subs);
 }
 
 /* A suppression list that cannot be read must not read as "not
@@ -206,7 +215,7 @@ static void an_unknown_delivery_status_is_an_error(void **state)
 {
 	struct fixture *f = *state;
 	struct nk_err e = {0};
-	struct subscriber_list subs = {0};
+	struct subs subs = {0};
 	long count[DELIVERY_NSTATUS];
 	open_write(f);
 	add_sub(&subs, "a@x.org", "free");
@@ -214,14 +223,13 @@ static void an_unknown_delivery_status_is_an_error(void **state)
 	raw(f, "UPDATE deliveries SET status = 'lost'");
 	assert_int_equal(state_counts(f->st, id, count, &e), EX_DATAERR);
 	assert_non_null(strstr(e.msg, "'lost'"));
-	subscribers_free(&subs);
 }
 
 static void damaged_frozen_articles_are_reported(void **state)
 {
 	struct fixture *f = *state;
 	struct nk_err e = {0};
-	struct subscriber_list subs = {0};
+	struct subs subs = {0};
 	struct article_list l = {0};
 	time_t created;
 	open_write(f);
@@ -232,7 +240,6 @@ static void damaged_frozen_articles_are_reported(void **state)
 	assert_int_equal(l.n, 0);
 	assert_int_equal(state_edition_articles(f->st, 99, &l, &created, &e), EX_DATAERR);
 	assert_non_null(strstr(e.msg, "edition 99 is missing"));
-	subscribers_free(&subs);
 }
 
 /* A file written by other means may lack a NOT NULL constraint, and so
@@ -263,7 +270,7 @@ static void a_version_1_file_is_upgraded(void **state)
 {
 	struct fixture *f = *state;
 	struct nk_err e = {0};
-	struct subscriber_list subs = {0};
+	struct subs subs = {0};
 	open_write(f);
 	add_sub(&subs, "a@x.org", "free");
 	add_sub(&subs, "b@x.org", "free");
@@ -288,7 +295,6 @@ static void a_version_1_file_is_upgraded(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(state_bounces(f->st, "b@x.org", &n, &e), 0);
 	assert_int_equal(n, 0);
-	subscribers_free(&subs);
 }
 
 static void a_file_from_a_newer_nkdigest_is_refused(void **state)
@@ -410,7 +416,7 @@ static void bounce_reports_count_once_and_restart_on_resubscribe(void **state)
 {
 	struct fixture *f = *state;
 	struct nk_err e = {0};
-	struct subscriber_list subs = {0};
+	struct subs subs = {0};
 	bool added, removed;
 	int n;
 	open_write(f);
@@ -437,7 +443,6 @@ static void bounce_reports_count_once_and_restart_on_resubscribe(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(state_unsuppress(f->st, "never@x.org", 600, &removed, &e), 0);
 	assert_false(removed);
-	subscribers_free(&subs);
 }
 
 static void the_list_comes_back_whole_and_imports_are_all_or_nothing(void **state)
@@ -565,6 +570,59 @@ static void an_older_file_read_only_has_nothing_cached(void **state)
 	article_list_free(&l);
 }
 
+/* An edition being recorded that is abandoned (no valid subscriber, or a
+ * failure half-way) leaves nothing behind: its articles stay new. */
+static void an_abandoned_edition_records_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct nk_err e = {0};
+	struct article_list arts;
+	int64_t id, next;
+	bool seen;
+	open_write(f);
+	t_sample_articles(&arts);
+	assert_int_equal(state_edition_begin(f->st, &arts, 1000, &id, &e), 0);
+	struct subscriber s = { (char *)"a@x.org", (char *)"", (char *)"free", 2 };
+	assert_int_equal(state_edition_add(f->st, id, &s, &e), 0);
+	/* The same address twice is refused by the journal itself. */
+	assert_int_equal(state_edition_add(f->st, id, &s, &e), EX_DATAERR);
+	state_edition_abort(f->st);
+	article_list_free(&arts);
+	assert_int_equal(state_next_id(f->st, &next, &e), 0);
+	assert_int_equal(next, 1);
+	assert_int_equal(state_seen(f->st, "s\td21", &seen, &e), 0);
+	assert_false(seen);
+	assert_int_equal(state_edition_add(f->st, id, &s, &e), EX_SOFTWARE);
+}
+
+static void the_address_set_finds_repeats_in_any_case(void **state)
+{
+	(void)state;
+	struct nk_err e = {0};
+	struct address_set *set;
+	bool repeated;
+	assert_int_equal(state_address_set_open(&set, &e), 0);
+	assert_int_equal(state_address_set_add(set, "Jane@x.org", &repeated, &e), 0);
+	assert_false(repeated);
+	assert_int_equal(state_address_set_add(set, "jane@X.ORG", &repeated, &e), 0);
+	assert_true(repeated);
+	assert_int_equal(state_address_set_add(set, "john@x.org", &repeated, &e), 0);
+	assert_false(repeated);
+	assert_int_equal(state_address_set_forget(set, "JANE@x.org", &e), 0);
+	assert_int_equal(state_address_set_add(set, "jane@x.org", &repeated, &e), 0);
+	assert_false(repeated);
+	/* Many more than its page cache holds. */
+	char email[64];
+	for (int i = 0; i < 200000; i++) {
+		snprintf(email, sizeof email, "reader%d@example.org", i);
+		assert_int_equal(state_address_set_add(set, email, &repeated, &e), 0);
+		assert_false(repeated);
+	}
+	assert_int_equal(state_address_set_add(set, "READER4711@example.org", &repeated, &e), 0);
+	assert_true(repeated);
+	state_address_set_close(set);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -589,6 +647,8 @@ int main(void)
 		T(the_feed_cache_keeps_one_answer_per_url),
 		T(undated_items_keep_the_time_first_seen),
 		T(an_older_file_read_only_has_nothing_cached),
+		T(an_abandoned_edition_records_nothing),
+		T(the_address_set_finds_repeats_in_any_case),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
