@@ -24,6 +24,7 @@ struct state {
 	sqlite3_stmt *record;      /* prepared once: run after every SMTP reply */
 	sqlite3_stmt *suppressed;
 	sqlite3_stmt *add;         /* between state_edition_begin and commit/abort */
+	bool again_table;          /* temp.todo_again exists */
 };
 
 static const char *status_names[DELIVERY_NSTATUS] = {
@@ -619,45 +620,174 @@ static char *col_dup(sqlite3_stmt *q, int col)
 	return xstrdup(s ? (const char *)s : "");
 }
 
-int state_todo(struct state *st, int64_t id, struct delivery **v, size_t *n,
-               struct nk_err *e)
+/* Rows read from the journal at a time. */
+#define TODO_BATCH 256
+
+struct state_todo {
+	struct state *st;
+	int64_t id;
+	int round;
+	sqlite3_stmt *q;       /* reset between batches: never open across a commit */
+	int64_t after, last;   /* the rows (after, last] are still to read */
+	struct delivery v[TODO_BATCH];
+	size_t n, i;           /* the batch in v, and the next one to give out */
+	bool end;              /* no batch after this one */
+};
+
+/* The rounds after the first: (edition, round, row) of each delivery put
+ * back, in this connection's temporary database. */
+static int again_table(struct state *st, struct nk_err *e)
 {
-	sqlite3_stmt *q;
-	size_t cap = 0;
-	*v = NULL;
-	*n = 0;
-	if (prepare(st, "SELECT email, name, tier, coalesce(first_try, 0)"
-	            " FROM deliveries WHERE edition = ? AND status IN ('pending', 'deferred')"
-	            " ORDER BY rowid", &q, e))
-		return e->code;
-	sqlite3_bind_int64(q, 1, id);
-	int r;
-	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
-		*v = xgrow(*v, &cap, *n + 1, sizeof **v);
-		struct delivery *d = &(*v)[(*n)++];
-		d->email = col_dup(q, 0);
-		d->name = col_dup(q, 1);
-		d->tier = col_dup(q, 2);
-		d->first_try = (time_t)sqlite3_column_int64(q, 3);
+	if (st->again_table)
+		return 0;
+	int rc = exec(st, "CREATE TEMP TABLE IF NOT EXISTS todo_again("
+	              "edition INTEGER NOT NULL, round INTEGER NOT NULL, seq INTEGER NOT NULL,"
+	              " PRIMARY KEY(edition, round, seq)) WITHOUT ROWID", e);
+	st->again_table = rc == 0;
+	return rc;
+}
+
+static void todo_clear(struct state_todo *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->v[i].email);
+		free(t->v[i].name);
+		free(t->v[i].tier);
 	}
-	sqlite3_finalize(q);
-	if (r != SQLITE_DONE) {
-		state_deliveries_free(*v, *n);
-		*v = NULL;
-		*n = 0;
-		return db_fail(st, e, "cannot read the delivery journal");
+	t->n = t->i = 0;
+}
+
+int state_todo_open(struct state *st, int64_t id, int round, struct state_todo **out,
+                    struct nk_err *e)
+{
+	struct state_todo *t = xcalloc(1, sizeof *t);
+	t->st = st;
+	t->id = id;
+	t->round = round;
+	t->last = INT64_MAX;
+	int rc = 0;
+	*out = NULL;
+	if (round == 0) {
+		/* The edition's rows lie together (one transaction wrote them):
+		 * its first and last row bound the walk, which then goes by row
+		 * number, so that a list of any length is read with no sort and
+		 * no row is read twice even as the walk changes their status.
+		 * The + keeps SQLite from walking an index of edition and status
+		 * instead, which would give the rows out of order. */
+		sqlite3_stmt *q;
+		if (!(rc = prepare(st, "SELECT min(rowid), max(rowid) FROM deliveries"
+		                   " WHERE edition = ?", &q, e))) {
+			sqlite3_bind_int64(q, 1, id);
+			if (sqlite3_step(q) != SQLITE_ROW)
+				rc = db_fail(st, e, "cannot read the delivery journal");
+			else if (sqlite3_column_type(q, 0) == SQLITE_NULL)
+				t->end = true;
+			else {
+				t->after = sqlite3_column_int64(q, 0) - 1;
+				t->last = sqlite3_column_int64(q, 1);
+			}
+			sqlite3_finalize(q);
+		}
+		if (!rc)
+			rc = prepare(st, "SELECT rowid, email, name, tier, coalesce(first_try, 0)"
+			             " FROM deliveries WHERE rowid > ?1 AND rowid <= ?2"
+			             " AND +edition = ?3 AND +status IN ('pending', 'deferred')"
+			             " ORDER BY rowid LIMIT ?4", &t->q, e);
+	} else {
+		rc = again_table(st, e);
+		if (!rc)
+			rc = prepare(st, "SELECT d.rowid, d.email, d.name, d.tier,"
+			             " coalesce(d.first_try, 0) FROM temp.todo_again a"
+			             " JOIN deliveries d ON d.rowid = a.seq"
+			             " WHERE a.edition = ?3 AND a.round = ?5 AND a.seq > ?1"
+			             " AND a.seq <= ?2 AND d.status IN ('pending', 'deferred')"
+			             " ORDER BY a.seq LIMIT ?4", &t->q, e);
+	}
+	if (rc) {
+		state_todo_close(t);
+		return rc;
+	}
+	*out = t;
+	return 0;
+}
+
+/* Reads the next batch into t->v. */
+static int todo_fill(struct state_todo *t, struct nk_err *e)
+{
+	sqlite3_stmt *q = t->q;
+	todo_clear(t);
+	sqlite3_reset(q);
+	sqlite3_bind_int64(q, 1, t->after);
+	sqlite3_bind_int64(q, 2, t->last);
+	sqlite3_bind_int64(q, 3, t->id);
+	sqlite3_bind_int(q, 4, TODO_BATCH);
+	if (t->round > 0)
+		sqlite3_bind_int(q, 5, t->round);
+	int r = SQLITE_DONE;
+	while (t->n < TODO_BATCH && (r = sqlite3_step(q)) == SQLITE_ROW) {
+		struct delivery *d = &t->v[t->n++];
+		d->seq = sqlite3_column_int64(q, 0);
+		d->email = col_dup(q, 1);
+		d->name = col_dup(q, 2);
+		d->tier = col_dup(q, 3);
+		d->first_try = (time_t)sqlite3_column_int64(q, 4);
+		t->after = d->seq;
+	}
+	if (t->n < TODO_BATCH)
+		t->end = true;
+	sqlite3_reset(q);
+	if (r != SQLITE_DONE && r != SQLITE_ROW) {
+		todo_clear(t);
+		t->end = true;
+		return db_fail(t->st, e, "cannot read the delivery journal");
 	}
 	return 0;
 }
 
-void state_deliveries_free(struct delivery *v, size_t n)
+int state_todo_next(struct state_todo *t, const struct delivery **d, struct nk_err *e)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].email);
-		free(v[i].name);
-		free(v[i].tier);
+	*d = NULL;
+	if (t->i == t->n && !t->end) {
+		int rc = todo_fill(t, e);
+		if (rc)
+			return rc;
 	}
-	free(v);
+	if (t->i < t->n)
+		*d = &t->v[t->i++];
+	return 0;
+}
+
+void state_todo_close(struct state_todo *t)
+{
+	if (!t)
+		return;
+	todo_clear(t);
+	sqlite3_finalize(t->q);
+	/* What this round put back for it is done with. */
+	if (t->round > 0 && t->st->again_table) {
+		char sql[128];
+		snprintf(sql, sizeof sql, "DELETE FROM temp.todo_again WHERE edition = %lld"
+		         " AND round = %d", (long long)t->id, t->round);
+		sqlite3_exec(t->st->db, sql, NULL, NULL, NULL);
+	}
+	free(t);
+}
+
+int state_todo_again(struct state *st, int64_t id, const struct delivery *d, int round,
+                     struct nk_err *e)
+{
+	sqlite3_stmt *q;
+	int rc = again_table(st, e);
+	if (!rc)
+		rc = prepare(st, "INSERT OR IGNORE INTO temp.todo_again VALUES(?, ?, ?)", &q, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int(q, 2, round);
+	sqlite3_bind_int64(q, 3, d->seq);
+	int r = sqlite3_step(q);
+	sqlite3_finalize(q);
+	return r == SQLITE_DONE ? 0 : db_fail(st, e, "cannot keep a delivery for the next round");
 }
 
 int state_record(struct state *st, int64_t id, const char *email,

@@ -46,13 +46,13 @@ enum delivery_status {
 	DELIVERY_NSTATUS
 };
 
-/* One delivery still to do; the strings are owned by the array that
- * state_todo returns. */
+/* One delivery still to do. */
 struct delivery {
 	char *email;
 	char *name;
 	char *tier;
 	time_t first_try;    /* 0 when never tried */
+	int64_t seq;         /* its place in the list (the journal's row) */
 };
 
 struct edition_summary {
@@ -101,11 +101,23 @@ void state_edition_abort(struct state *st);
 int state_edition_articles(struct state *st, int64_t id, struct article_list *out,
                            time_t *created, struct nk_err *e);
 
-/* The deliveries of edition id still to do (pending or deferred), in list
- * order; caller frees with state_deliveries_free(). */
-int state_todo(struct state *st, int64_t id, struct delivery **v, size_t *n,
-               struct nk_err *e);
-void state_deliveries_free(struct delivery *v, size_t n);
+/* A walk over the deliveries of one edition still to do, in list order,
+ * that reads the journal a few rows at a time: memory stays the same
+ * whatever the length of the list, and the walk may journal replies (and
+ * commit them) as it goes. Round 0 walks every pending and deferred
+ * delivery of edition id; round k > 0 those that state_todo_again() put
+ * back for round k in this run. */
+struct state_todo;
+int state_todo_open(struct state *st, int64_t id, int round, struct state_todo **out,
+                    struct nk_err *e);
+/* The next delivery in *d (owned by the walk, valid until the next call),
+ * or *d = NULL at the end. */
+int state_todo_next(struct state_todo *t, const struct delivery **d, struct nk_err *e);
+void state_todo_close(struct state_todo *t);
+/* Puts d (of edition id) back for round `round` of this run: kept beside
+ * the file, in a temporary table of this connection, never in the file. */
+int state_todo_again(struct state *st, int64_t id, const struct delivery *d, int round,
+                     struct nk_err *e);
 
 /* Journals one SMTP outcome (committed before returning). bounce marks a
  * hard bounce: the address itself is bad (see state_bounces). code and
