@@ -166,25 +166,33 @@ static void check_state_writable(const struct config *cfg, struct tally *t)
 	line(t, rc, rc ? "state file" : what, &e);
 }
 
+/* Reads the whole list as send would, row by row, reporting each bad row. */
 static void check_subscribers(const struct config *cfg, struct tally *t)
 {
 	struct nk_err e = {0};
-	struct subscriber_list l;
 	if (!cfg->subscribers) {
 		printf("--    subscribers: no [subscribers] file (needed by send)\n");
 		return;
 	}
-	int rc = subscribers_load(cfg->subscribers, &cfg->tiers, &l, &e);
+	struct address_set *seen = NULL;
+	struct subscriber_reader *rd = NULL;
+	const struct subscriber *s;
+	int rc = state_address_set_open(&seen, &e);
+	if (!rc)
+		rc = subscribers_open(cfg->subscribers, &cfg->tiers, seen, &rd, &e);
+	while (!rc && !(rc = subscribers_next(rd, &s, &e)) && s)
+		;
 	char what[512];
 	if (!rc) {
 		snprintf(what, sizeof what, "subscribers %s: %zu valid, %zu skipped",
-		         cfg->subscribers, l.n, l.skipped);
-		if (l.n == 0)
+		         cfg->subscribers, subscribers_valid(rd), subscribers_skipped(rd));
+		if (subscribers_valid(rd) == 0)
 			rc = nk_fail(&e, EX_DATAERR, "no valid subscribers");
-		subscribers_free(&l);
 	} else {
 		snprintf(what, sizeof what, "subscribers %s", cfg->subscribers);
 	}
+	subscribers_close(rd);
+	state_address_set_close(seen);
 	line(t, rc, what, &e);
 }
 

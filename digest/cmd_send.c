@@ -143,10 +143,46 @@ static int next_rendered(struct send_ctx *x, struct edition *ed, struct nk_err *
 	return rc;
 }
 
+/* One line per subscriber the next edition would go to, the list read row
+ * by row; standard output is fully buffered unless it is a terminal. */
+static int list_recipients(struct send_ctx *x, const struct edition *ed,
+                           struct personal_letter **letters, long *would, struct nk_err *e)
+{
+	struct address_set *seen = NULL;
+	struct subscriber_reader *rd = NULL;
+	const struct subscriber *s;
+	struct buf msg = {0};
+	time_t now = time(NULL);
+	int rc = state_address_set_open(&seen, e);
+	if (!rc)
+		rc = subscribers_open(x->cfg.subscribers, &x->cfg.tiers, seen, &rd, e);
+	while (!rc && !(rc = subscribers_next(rd, &s, e)) && s) {
+		if (!shard_has(&x->shard, s->email))
+			continue;
+		bool suppressed;
+		if ((rc = state_suppressed(x->st, s->email, &suppressed, e)))
+			break;
+		if (suppressed) {
+			printf("suppressed  %s\n", s->email);
+			continue;
+		}
+		struct recipient r = { s->email, s->name };
+		int tier = tier_index(&x->cfg.tiers, s->tier);
+		buf_truncate(&msg, 0);
+		rc = personal_letter_write(letters[tier], ed->id, now, &r, &msg, e);
+		if (!rc)
+			printf("would send  %s  %s  %zu bytes\n", s->email, s->tier, msg.len);
+		(*would)++;
+	}
+	buf_free(&msg);
+	subscribers_close(rd);
+	state_address_set_close(seen);
+	return rc;
+}
+
 static int dry_run(struct send_ctx *x, struct nk_err *e)
 {
 	struct edition ed = {0};
-	struct subscriber_list subs = {0};
 	int64_t *open = NULL;
 	size_t nopen = 0;
 	int rc = state_open_editions(x->st, &open, &nopen, e);
@@ -157,34 +193,15 @@ static int dry_run(struct send_ctx *x, struct nk_err *e)
 		rc = next_rendered(x, &ed, e);
 	if (!rc && ed.articles.n == 0)
 		log_info("nothing new: no articles since the last edition");
-	if (!rc && ed.articles.n > 0)
-		rc = subscribers_load(x->cfg.subscribers, &x->cfg.tiers, &subs, e);
-	shard_filter(&subs, &x->shard);
 	long would = 0;
-	time_t now = time(NULL);
 	/* One letter per tier, as send makes them. */
 	struct personal_letter **letters = xcalloc(ed.nvariants ? ed.nvariants : 1,
 	                                           sizeof *letters);
 	for (size_t i = 0; !rc && i < ed.nvariants; i++)
 		rc = personal_letter_new(&x->cfg, &ed.variants[i], &x->keys, &letters[i], e);
-	for (size_t i = 0; !rc && ed.articles.n > 0 && i < subs.n; i++) {
-		const struct subscriber *s = &subs.v[i];
-		bool suppressed;
-		if ((rc = state_suppressed(x->st, s->email, &suppressed, e)))
-			break;
-		if (suppressed) {
-			printf("suppressed  %s\n", s->email);
-			continue;
-		}
-		struct buf msg = {0};
-		struct recipient r = { s->email, s->name };
-		int tier = tier_index(&x->cfg.tiers, s->tier);
-		rc = personal_letter_write(letters[tier], ed.id, now, &r, &msg, e);
-		if (!rc)
-			printf("would send  %s  %s  %zu bytes\n", s->email, s->tier, msg.len);
-		buf_free(&msg);
-		would++;
-	}
+	if (!rc && ed.articles.n > 0)
+		rc = list_recipients(x, &ed, letters, &would, e);
+	fflush(stdout);
 	if (!rc && ed.articles.n > 0)
 		log_info("dry run: %zu %s, %ld %s, nothing sent", ed.articles.n,
 		         cli_plural((long)ed.articles.n, "article", "articles"), would,
@@ -192,7 +209,6 @@ static int dry_run(struct send_ctx *x, struct nk_err *e)
 	for (size_t i = 0; i < ed.nvariants; i++)
 		personal_letter_free(letters[i]);
 	free(letters);
-	subscribers_free(&subs);
 	free(open);
 	edition_free(&ed);
 	return rc;
@@ -290,7 +306,6 @@ static int send_all(struct send_ctx *x, long limit, long min_interval, struct nk
 		return rc;
 
 	struct edition ed = {0};
-	struct subscriber_list subs = {0};
 	bool soon;
 	if ((rc = too_soon(x, min_interval, &soon, e)) || soon)
 		return rc ? rc : worst;
@@ -300,32 +315,30 @@ static int send_all(struct send_ctx *x, long limit, long min_interval, struct nk
 			log_info("nothing new: no articles since the last edition");
 		goto done;
 	}
-	if (!rc)
-		rc = subscribers_load(x->cfg.subscribers, &x->cfg.tiers, &subs, e);
-	if (!rc && subs.n == 0)
-		rc = nk_fail(e, EX_DATAERR, "%s: no valid subscribers%s; nothing sent",
-		             x->cfg.subscribers, subs.skipped ? " (see the warnings above)" : "");
-	size_t listed = subs.n;
-	shard_filter(&subs, &x->shard);
-	if (!rc && subs.n == 0) {
-		log_info("shard %u/%u: none of the %zu subscribers is in this shard; "
-		         "nothing to send", x->shard.k, x->shard.n, listed);
-		goto done;
-	}
+	/* What would fail for everybody is found before anything is
+	 * recorded; then the list is read and recorded row by row. */
 	if (!rc)
 		rc = render_checked(x, &ed, e);
+	struct record_counts n;
 	if (!rc)
-		rc = edition_record(&ed, x->st, &subs, e);
+		rc = edition_record(&ed, x->st, &x->cfg, &x->shard, &n, e);
+	if (!rc && n.valid == 0)
+		rc = nk_fail(e, EX_DATAERR, "%s: no valid subscribers%s; nothing sent",
+		             x->cfg.subscribers, n.skipped ? " (see the warnings above)" : "");
+	if (!rc && n.recorded == 0) {
+		log_info("shard %u/%u: none of the %zu subscribers is in this shard; "
+		         "nothing to send", x->shard.k, x->shard.n, n.valid);
+		goto done;
+	}
 	if (!rc) {
 		char name[64];
 		shard_edition_name(ed.id, &x->shard, name, sizeof name);
 		log_info("edition %s: %zu %s for %zu %s", name, ed.articles.n,
-		         cli_plural((long)ed.articles.n, "article", "articles"), subs.n,
-		         cli_plural((long)subs.n, "subscriber", "subscribers"));
+		         cli_plural((long)ed.articles.n, "article", "articles"), n.recorded,
+		         cli_plural((long)n.recorded, "subscriber", "subscribers"));
 		rc = deliver_one(x, &ed, &o, &worst, e);
 	}
 done:
-	subscribers_free(&subs);
 	edition_free(&ed);
 	return rc ? rc : worst;
 }

@@ -20,7 +20,7 @@
 #define CONNECTION_FAILURES_STOP 3
 
 struct job {
-	struct delivery *d;
+	struct delivery d;   /* a copy of the journal's row, owned while busy */
 	struct buf msg;
 	bool busy;
 };
@@ -34,8 +34,8 @@ struct run {
 	struct job *jobs;              /* one per message the pool holds */
 	size_t njobs;
 	struct deliver_stats *stats;
-	struct delivery **retry;       /* deferred in this run, for the next round */
-	size_t nretry, retry_cap;
+	int round;                     /* 0, then each retry round of this run */
+	size_t nretry;                 /* put back for the next round */
 	double next_at;                /* rate limit: earliest next hand-over */
 	int fatal;                     /* exit code once the run must stop */
 	char fatal_msg[400];
@@ -45,6 +45,14 @@ struct run {
 	double progress_at;
 	size_t done, total;
 };
+
+static void job_clear(struct job *j)
+{
+	free(j->d.email);
+	free(j->d.name);
+	free(j->d.tier);
+	memset(&j->d, 0, sizeof j->d);
+}
 
 static double now_mono(void)
 {
@@ -93,10 +101,10 @@ static int defer(struct run *r, struct delivery *d, const struct smtp_result *re
 	}
 	log_warn("%s: deferred: %s", d->email, res->reply);
 	int rc = record(r, d, DELIVERY_DEFERRED, false, res->code, res->reply, e);
-	if (!d->first_try)
-		d->first_try = now;
-	r->retry = xgrow(r->retry, &r->retry_cap, r->nretry + 1, sizeof *r->retry);
-	r->retry[r->nretry++] = d;
+	/* The next round reads it back from the journal, with its first try. */
+	if (!rc && r->round < r->cfg->retries &&
+	    !(rc = state_todo_again(r->st, r->id, d, r->round + 1, e)))
+		r->nretry++;
 	return rc;
 }
 
@@ -105,7 +113,7 @@ static int defer(struct run *r, struct delivery *d, const struct smtp_result *re
 static int settle(struct run *r, struct job *j, const struct smtp_result *res,
                   struct nk_err *e)
 {
-	struct delivery *d = j->d;
+	struct delivery *d = &j->d;
 	int rc = 0, bounces = 0;
 	char why[360];
 	time_t now = time(NULL);
@@ -164,6 +172,7 @@ static int settle(struct run *r, struct job *j, const struct smtp_result *res,
 		r->done++;
 	j->busy = false;
 	buf_truncate(&j->msg, 0);
+	job_clear(j);
 	return rc;
 }
 
@@ -210,8 +219,9 @@ static int pace(struct run *r, struct nk_err *e)
 	}
 }
 
-/* Hands d to the pool, or settles it at once when it must not be sent. */
-static int hand_over(struct run *r, struct delivery *d, struct nk_err *e)
+/* Hands d (borrowed: the job takes a copy) to the pool, or settles it at
+ * once when it must not be sent. */
+static int hand_over(struct run *r, const struct delivery *d, struct nk_err *e)
 {
 	int rc;
 	while (!smtp_pool_has_room(r->pool))
@@ -251,24 +261,29 @@ static int hand_over(struct run *r, struct delivery *d, struct nk_err *e)
 		return 0;
 	}
 	j->busy = true;
-	j->d = d;
-	smtp_submit(r->pool, r->cfg->envelope_from, d->email, j->msg.s, j->msg.len, j);
+	j->d = (struct delivery){ xstrdup(d->email), xstrdup(d->name), xstrdup(d->tier),
+	                          d->first_try, d->seq };
+	smtp_submit(r->pool, r->cfg->envelope_from, j->d.email, j->msg.s, j->msg.len, j);
 	return 0;
 }
 
-static int round_over(struct run *r, struct delivery **list, size_t n,
-                      const struct deliver_opts *o, struct nk_err *e)
+/* One pass over round r->round's deliveries, read from the journal as
+ * they are handed over. */
+static int round_over(struct run *r, const struct deliver_opts *o, struct nk_err *e)
 {
-	int rc = 0;
-	for (size_t i = 0; i < n && !rc && !r->fatal; i++) {
+	struct state_todo *todo;
+	const struct delivery *d;
+	int rc = state_todo_open(r->st, r->id, r->round, &todo, e);
+	while (!rc && !r->fatal && !(rc = state_todo_next(todo, &d, e)) && d) {
 		if (o->limit > 0 && *o->budget <= 0)
 			break;
-		rc = hand_over(r, list[i], e);
+		rc = hand_over(r, d, e);
 		if (o->limit > 0)
 			(*o->budget)--;
 	}
 	while (!rc && smtp_pool_active(r->pool))
 		rc = drain(r, 1000, e);
+	state_todo_close(todo);
 	return rc;
 }
 
@@ -277,14 +292,14 @@ int deliver_edition(const struct config *cfg, struct state *st, const struct edi
                     const struct deliver_opts *o, struct deliver_stats *stats,
                     struct nk_err *e)
 {
-	struct delivery *todo = NULL;
-	size_t ntodo = 0;
 	int64_t id = ed->id;
 	struct run r = { .cfg = cfg, .st = st, .id = id,
 	                 .stats = stats };
 	memset(stats, 0, sizeof *stats);
 
-	int rc = state_todo(st, id, &todo, &ntodo, e);
+	long count[DELIVERY_NSTATUS];
+	int rc = state_counts(st, id, count, e);
+	size_t ntodo = rc ? 0 : (size_t)(count[DELIVERY_PENDING] + count[DELIVERY_DEFERRED]);
 	r.total = ntodo;
 	if (!rc && ntodo > 0) {
 		r.letters = xcalloc(ed->nvariants, sizeof *r.letters);
@@ -296,19 +311,14 @@ int deliver_edition(const struct config *cfg, struct state *st, const struct edi
 	if (!rc && ntodo > 0) {
 		r.njobs = smtp_pool_capacity(r.pool);
 		r.jobs = xcalloc(r.njobs, sizeof *r.jobs);
-		struct delivery **list = xmalloc(ntodo * sizeof *list);
-		for (size_t i = 0; i < ntodo; i++)
-			list[i] = &todo[i];
-		rc = round_over(&r, list, ntodo, o, e);
-		free(list);
+		rc = round_over(&r, o, e);
 		/* Deferred in this run: a few more rounds, waiting longer each
 		 * time, before leaving them to the next run. */
 		long wait = cfg->retry_wait;
-		for (int round = 0; !rc && !r.fatal && round < cfg->retries && r.nretry; round++) {
-			struct delivery **again = r.retry;
+		for (int round = 1; !rc && !r.fatal && round <= cfg->retries && r.nretry; round++) {
 			size_t nagain = r.nretry;
-			r.retry = NULL;
-			r.nretry = r.retry_cap = 0;
+			r.nretry = 0;
+			r.round = round;
 			log_info("edition %lld: retrying %zu deferred in %lds", (long long)id,
 			         nagain, wait);
 			r.total += nagain;
@@ -316,8 +326,7 @@ int deliver_edition(const struct config *cfg, struct state *st, const struct edi
 				sleep((unsigned)wait);
 			wait *= 2;
 			struct deliver_opts unlimited = { 0, NULL };
-			rc = round_over(&r, again, nagain, o->limit > 0 ? o : &unlimited, e);
-			free(again);
+			rc = round_over(&r, o->limit > 0 ? o : &unlimited, e);
 		}
 		progress(&r, true);
 	}
@@ -335,14 +344,14 @@ int deliver_edition(const struct config *cfg, struct state *st, const struct edi
 		             "nkdigest, not the recipients' doing", (long long)id, r.unbuilt,
 		             r.unbuilt == 1 ? "" : "s");
 
-	for (size_t i = 0; r.jobs && i < r.njobs; i++)
+	for (size_t i = 0; r.jobs && i < r.njobs; i++) {
 		buf_free(&r.jobs[i].msg);
+		job_clear(&r.jobs[i]);
+	}
 	free(r.jobs);
-	free(r.retry);
 	smtp_pool_free(r.pool);
 	for (size_t i = 0; r.letters && i < ed->nvariants; i++)
 		personal_letter_free(r.letters[i]);
 	free(r.letters);
-	state_deliveries_free(todo, ntodo);
 	return rc;
 }

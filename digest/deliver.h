@@ -1,6 +1,8 @@
 /* deliver.h — sending one rendered edition to its recipients, journalled.
  *
- * Reads the edition's pending and deferred deliveries from the state file
+ * Reads the edition's pending and deferred deliveries from the state file,
+ * a batch of rows at a time (memory does not grow with the list; the
+ * rounds that retry what was deferred read it back from the journal too),
  * and hands one personalised message per recipient to the SMTP pool. Every
  * server reply is committed to the journal before the next message is
  * handed over on that connection, so an interrupted run resumes where it

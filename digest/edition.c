@@ -2,6 +2,7 @@
 #include "edition.h"
 #include "collect.h"
 #include "select.h"
+#include "subscribers.h"
 #include "xalloc.h"
 
 #include <stdlib.h>
@@ -35,10 +36,34 @@ int edition_load(struct state *st, int64_t id, struct edition *out, struct nk_er
 	return rc;
 }
 
-int edition_record(struct edition *ed, struct state *st,
-                   const struct subscriber_list *subs, struct nk_err *e)
+int edition_record(struct edition *ed, struct state *st, const struct config *cfg,
+                   const struct shard *s, struct record_counts *n, struct nk_err *e)
 {
-	return state_edition_create(st, &ed->articles, subs, ed->created, &ed->id, e);
+	struct address_set *seen = NULL;
+	struct subscriber_reader *rd = NULL;
+	const struct subscriber *sub;
+	int64_t id = 0;
+	bool open = false;
+	memset(n, 0, sizeof *n);
+	int rc = state_address_set_open(&seen, e);
+	if (!rc)
+		rc = subscribers_open(cfg->subscribers, &cfg->tiers, seen, &rd, e);
+	if (!rc)
+		open = !(rc = state_edition_begin(st, &ed->articles, ed->created, &id, e));
+	while (!rc && !(rc = subscribers_next(rd, &sub, e)) && sub)
+		if (shard_has(s, sub->email) && !(rc = state_edition_add(st, id, sub, e)))
+			n->recorded++;
+	if (rd) {
+		n->valid = subscribers_valid(rd);
+		n->skipped = subscribers_skipped(rd);
+	}
+	if (open && (rc || n->recorded == 0))
+		state_edition_abort(st);
+	else if (open && !(rc = state_edition_commit(st, e)))
+		ed->id = id;
+	subscribers_close(rd);
+	state_address_set_close(seen);
+	return rc;
 }
 
 void edition_settings(const struct config *cfg, struct render_settings *rs)

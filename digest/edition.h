@@ -18,8 +18,8 @@
 #include "err.h"
 #include "group.h"
 #include "render.h"
+#include "shard.h"
 #include "state.h"
-#include "subscribers.h"
 
 struct edition {
 	int64_t id;                    /* in the state file, or the id it would get */
@@ -42,10 +42,22 @@ int edition_next(const struct config *cfg, struct state *st, const char *only_fi
 /* Edition id as the state file froze it (see state_edition_articles). */
 int edition_load(struct state *st, int64_t id, struct edition *out, struct nk_err *e);
 
-/* Records the next edition in st with a pending delivery for every
- * subscriber, and sets ed->id to the id it got (see state_edition_create). */
-int edition_record(struct edition *ed, struct state *st,
-                   const struct subscriber_list *subs, struct nk_err *e);
+/* What edition_record() read from the subscriber list. */
+struct record_counts {
+	size_t valid;      /* valid rows in the list */
+	size_t skipped;    /* rows reported and skipped */
+	size_t recorded;   /* deliveries recorded: the valid rows in the shard */
+};
+
+/* Records the next edition in st, in one transaction, with a delivery for
+ * every valid subscriber of cfg's list in shard s (pending, or suppressed;
+ * see state_edition_begin), reading the list row by row as it goes; sets
+ * ed->id to the id it got. When no row is valid, or none is in the shard,
+ * nothing is recorded (n says which). Errors: those of subscribers_open()
+ * and subscribers_next(), and of the state file (see state.h); nothing is
+ * recorded then either. */
+int edition_record(struct edition *ed, struct state *st, const struct config *cfg,
+                   const struct shard *s, struct record_counts *n, struct nk_err *e);
 
 /* The render settings cfg gives (all borrowed from cfg). */
 void edition_settings(const struct config *cfg, struct render_settings *rs);

@@ -53,22 +53,9 @@ char *shard_state_path(const char *state, const struct shard *s)
 	return xasprintf("%.*s.%u-of-%u%s", (int)(dot - state), state, s->k, s->n, dot);
 }
 
-void shard_filter(struct subscriber_list *l, const struct shard *s)
+bool shard_has(const struct shard *s, const char *email)
 {
-	if (s->n == 0)
-		return;
-	size_t kept = 0;
-	for (size_t i = 0; i < l->n; i++) {
-		struct subscriber *sub = &l->v[i];
-		if (shard_of(sub->email, s->n) == s->k) {
-			l->v[kept++] = *sub;
-		} else {
-			free(sub->email);
-			free(sub->name);
-			free(sub->tier);
-		}
-	}
-	l->n = kept;
+	return s->n == 0 || shard_of(email, s->n) == s->k;
 }
 
 void shard_edition_name(int64_t id, const struct shard *s, char *out, size_t outlen)

@@ -15,9 +15,8 @@
 #define NK_SHARD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
-
-#include "subscribers.h"
 
 #define SHARD_MAX 1000
 
@@ -38,9 +37,9 @@ unsigned shard_of(const char *email, unsigned n);
  * has none. For n == 0 a copy of state. Caller frees. */
 char *shard_state_path(const char *state, const struct shard *s);
 
-/* Keeps in l only the subscribers of shard s (in their order) and frees
- * the others; nothing changes when s->n == 0. */
-void shard_filter(struct subscriber_list *l, const struct shard *s);
+/* Whether shard s delivers to email: always when s->n == 0 (the whole
+ * list). Asked of each row as the list is read. */
+bool shard_has(const struct shard *s, const char *email);
 
 /* "12" or "12 (shard 2/4)": how an edition is named in messages. */
 void shard_edition_name(int64_t id, const struct shard *s, char *out, size_t outlen);

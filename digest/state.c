@@ -1,5 +1,6 @@
 /* state.c — the SQLite state file: editions, delivery journal, suppressions. */
 #include "state.h"
+#include "subscribers.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -22,6 +23,8 @@ struct state {
 	sqlite3_stmt *seen;        /* prepared once: asked for every article */
 	sqlite3_stmt *record;      /* prepared once: run after every SMTP reply */
 	sqlite3_stmt *suppressed;
+	sqlite3_stmt *add;         /* between state_edition_begin and commit/abort */
+	bool again_table;          /* temp.todo_again exists */
 };
 
 static const char *status_names[DELIVERY_NSTATUS] = {
@@ -453,6 +456,7 @@ void state_close(struct state *st)
 	sqlite3_finalize(st->seen);
 	sqlite3_finalize(st->record);
 	sqlite3_finalize(st->suppressed);
+	sqlite3_finalize(st->add);
 	sqlite3_close(st->db);
 	if (st->lock_fd >= 0)
 		close(st->lock_fd);   /* releases the flock */
@@ -509,9 +513,8 @@ static int exec(struct state *st, const char *sql, struct nk_err *e)
 	return 0;
 }
 
-int state_edition_create(struct state *st, const struct article_list *articles,
-                         const struct subscriber_list *subs, time_t now,
-                         int64_t *id, struct nk_err *e)
+int state_edition_begin(struct state *st, const struct article_list *articles,
+                        time_t now, int64_t *id, struct nk_err *e)
 {
 	char *json = article_list_freeze(articles);
 	sqlite3_stmt *q = NULL;
@@ -542,31 +545,49 @@ int state_edition_create(struct state *st, const struct article_list *articles,
 			rc = db_fail(st, e, "cannot record the edition's articles");
 	}
 	sqlite3_finalize(q);
-	q = NULL;
+	free(json);
+	/* One statement for each subscriber, the suppression list asked in
+	 * the same step. */
 	if (!rc)
 		rc = prepare(st, "INSERT INTO deliveries(edition, email, name, tier, status)"
-		             " VALUES(?,?,?,?,?)", &q, e);
-	for (size_t i = 0; !rc && i < subs->n; i++) {
-		const struct subscriber *s = &subs->v[i];
-		bool sup;
-		if ((rc = state_suppressed(st, s->email, &sup, e)))
-			break;
-		sqlite3_reset(q);
-		sqlite3_bind_int64(q, 1, *id);
-		sqlite3_bind_text(q, 2, s->email, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 3, s->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 4, s->tier, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 5, sup ? "suppressed" : "pending", -1, SQLITE_STATIC);
-		if (sqlite3_step(q) != SQLITE_DONE)
-			rc = db_fail(st, e, "cannot record the recipients");
-	}
-	sqlite3_finalize(q);
-	free(json);
-	if (!rc)
-		rc = exec(st, "COMMIT", e);
+		             " VALUES(?1, ?2, ?3, ?4, CASE WHEN EXISTS (SELECT 1 FROM suppressions"
+		             " WHERE email = ?2) THEN 'suppressed' ELSE 'pending' END)", &st->add, e);
+	if (rc)
+		state_edition_abort(st);
+	return rc;
+}
+
+int state_edition_add(struct state *st, int64_t id, const struct subscriber *s,
+                      struct nk_err *e)
+{
+	sqlite3_stmt *q = st->add;
+	if (!q)
+		return nk_fail(e, EX_SOFTWARE, "%s: no edition is being recorded", st->path);
+	sqlite3_reset(q);
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_text(q, 2, s->email, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, s->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, s->tier, -1, SQLITE_STATIC);
+	int r = sqlite3_step(q);
+	sqlite3_reset(q);
+	return r == SQLITE_DONE ? 0 : db_fail(st, e, "cannot record the recipients");
+}
+
+int state_edition_commit(struct state *st, struct nk_err *e)
+{
+	sqlite3_finalize(st->add);
+	st->add = NULL;
+	int rc = exec(st, "COMMIT", e);
 	if (rc)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	return rc;
+}
+
+void state_edition_abort(struct state *st)
+{
+	sqlite3_finalize(st->add);
+	st->add = NULL;
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 int state_edition_articles(struct state *st, int64_t id, struct article_list *out,
@@ -599,45 +620,174 @@ static char *col_dup(sqlite3_stmt *q, int col)
 	return xstrdup(s ? (const char *)s : "");
 }
 
-int state_todo(struct state *st, int64_t id, struct delivery **v, size_t *n,
-               struct nk_err *e)
+/* Rows read from the journal at a time. */
+#define TODO_BATCH 256
+
+struct state_todo {
+	struct state *st;
+	int64_t id;
+	int round;
+	sqlite3_stmt *q;       /* reset between batches: never open across a commit */
+	int64_t after, last;   /* the rows (after, last] are still to read */
+	struct delivery v[TODO_BATCH];
+	size_t n, i;           /* the batch in v, and the next one to give out */
+	bool end;              /* no batch after this one */
+};
+
+/* The rounds after the first: (edition, round, row) of each delivery put
+ * back, in this connection's temporary database. */
+static int again_table(struct state *st, struct nk_err *e)
 {
-	sqlite3_stmt *q;
-	size_t cap = 0;
-	*v = NULL;
-	*n = 0;
-	if (prepare(st, "SELECT email, name, tier, coalesce(first_try, 0)"
-	            " FROM deliveries WHERE edition = ? AND status IN ('pending', 'deferred')"
-	            " ORDER BY rowid", &q, e))
-		return e->code;
-	sqlite3_bind_int64(q, 1, id);
-	int r;
-	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
-		*v = xgrow(*v, &cap, *n + 1, sizeof **v);
-		struct delivery *d = &(*v)[(*n)++];
-		d->email = col_dup(q, 0);
-		d->name = col_dup(q, 1);
-		d->tier = col_dup(q, 2);
-		d->first_try = (time_t)sqlite3_column_int64(q, 3);
+	if (st->again_table)
+		return 0;
+	int rc = exec(st, "CREATE TEMP TABLE IF NOT EXISTS todo_again("
+	              "edition INTEGER NOT NULL, round INTEGER NOT NULL, seq INTEGER NOT NULL,"
+	              " PRIMARY KEY(edition, round, seq)) WITHOUT ROWID", e);
+	st->again_table = rc == 0;
+	return rc;
+}
+
+static void todo_clear(struct state_todo *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->v[i].email);
+		free(t->v[i].name);
+		free(t->v[i].tier);
 	}
-	sqlite3_finalize(q);
-	if (r != SQLITE_DONE) {
-		state_deliveries_free(*v, *n);
-		*v = NULL;
-		*n = 0;
-		return db_fail(st, e, "cannot read the delivery journal");
+	t->n = t->i = 0;
+}
+
+int state_todo_open(struct state *st, int64_t id, int round, struct state_todo **out,
+                    struct nk_err *e)
+{
+	struct state_todo *t = xcalloc(1, sizeof *t);
+	t->st = st;
+	t->id = id;
+	t->round = round;
+	t->last = INT64_MAX;
+	int rc = 0;
+	*out = NULL;
+	if (round == 0) {
+		/* The edition's rows lie together (one transaction wrote them):
+		 * its first and last row bound the walk, which then goes by row
+		 * number, so that a list of any length is read with no sort and
+		 * no row is read twice even as the walk changes their status.
+		 * The + keeps SQLite from walking an index of edition and status
+		 * instead, which would give the rows out of order. */
+		sqlite3_stmt *q;
+		if (!(rc = prepare(st, "SELECT min(rowid), max(rowid) FROM deliveries"
+		                   " WHERE edition = ?", &q, e))) {
+			sqlite3_bind_int64(q, 1, id);
+			if (sqlite3_step(q) != SQLITE_ROW)
+				rc = db_fail(st, e, "cannot read the delivery journal");
+			else if (sqlite3_column_type(q, 0) == SQLITE_NULL)
+				t->end = true;
+			else {
+				t->after = sqlite3_column_int64(q, 0) - 1;
+				t->last = sqlite3_column_int64(q, 1);
+			}
+			sqlite3_finalize(q);
+		}
+		if (!rc)
+			rc = prepare(st, "SELECT rowid, email, name, tier, coalesce(first_try, 0)"
+			             " FROM deliveries WHERE rowid > ?1 AND rowid <= ?2"
+			             " AND +edition = ?3 AND +status IN ('pending', 'deferred')"
+			             " ORDER BY rowid LIMIT ?4", &t->q, e);
+	} else {
+		rc = again_table(st, e);
+		if (!rc)
+			rc = prepare(st, "SELECT d.rowid, d.email, d.name, d.tier,"
+			             " coalesce(d.first_try, 0) FROM temp.todo_again a"
+			             " JOIN deliveries d ON d.rowid = a.seq"
+			             " WHERE a.edition = ?3 AND a.round = ?5 AND a.seq > ?1"
+			             " AND a.seq <= ?2 AND d.status IN ('pending', 'deferred')"
+			             " ORDER BY a.seq LIMIT ?4", &t->q, e);
+	}
+	if (rc) {
+		state_todo_close(t);
+		return rc;
+	}
+	*out = t;
+	return 0;
+}
+
+/* Reads the next batch into t->v. */
+static int todo_fill(struct state_todo *t, struct nk_err *e)
+{
+	sqlite3_stmt *q = t->q;
+	todo_clear(t);
+	sqlite3_reset(q);
+	sqlite3_bind_int64(q, 1, t->after);
+	sqlite3_bind_int64(q, 2, t->last);
+	sqlite3_bind_int64(q, 3, t->id);
+	sqlite3_bind_int(q, 4, TODO_BATCH);
+	if (t->round > 0)
+		sqlite3_bind_int(q, 5, t->round);
+	int r = SQLITE_DONE;
+	while (t->n < TODO_BATCH && (r = sqlite3_step(q)) == SQLITE_ROW) {
+		struct delivery *d = &t->v[t->n++];
+		d->seq = sqlite3_column_int64(q, 0);
+		d->email = col_dup(q, 1);
+		d->name = col_dup(q, 2);
+		d->tier = col_dup(q, 3);
+		d->first_try = (time_t)sqlite3_column_int64(q, 4);
+		t->after = d->seq;
+	}
+	if (t->n < TODO_BATCH)
+		t->end = true;
+	sqlite3_reset(q);
+	if (r != SQLITE_DONE && r != SQLITE_ROW) {
+		todo_clear(t);
+		t->end = true;
+		return db_fail(t->st, e, "cannot read the delivery journal");
 	}
 	return 0;
 }
 
-void state_deliveries_free(struct delivery *v, size_t n)
+int state_todo_next(struct state_todo *t, const struct delivery **d, struct nk_err *e)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].email);
-		free(v[i].name);
-		free(v[i].tier);
+	*d = NULL;
+	if (t->i == t->n && !t->end) {
+		int rc = todo_fill(t, e);
+		if (rc)
+			return rc;
 	}
-	free(v);
+	if (t->i < t->n)
+		*d = &t->v[t->i++];
+	return 0;
+}
+
+void state_todo_close(struct state_todo *t)
+{
+	if (!t)
+		return;
+	todo_clear(t);
+	sqlite3_finalize(t->q);
+	/* What this round put back for it is done with. */
+	if (t->round > 0 && t->st->again_table) {
+		char sql[128];
+		snprintf(sql, sizeof sql, "DELETE FROM temp.todo_again WHERE edition = %lld"
+		         " AND round = %d", (long long)t->id, t->round);
+		sqlite3_exec(t->st->db, sql, NULL, NULL, NULL);
+	}
+	free(t);
+}
+
+int state_todo_again(struct state *st, int64_t id, const struct delivery *d, int round,
+                     struct nk_err *e)
+{
+	sqlite3_stmt *q;
+	int rc = again_table(st, e);
+	if (!rc)
+		rc = prepare(st, "INSERT OR IGNORE INTO temp.todo_again VALUES(?, ?, ?)", &q, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int(q, 2, round);
+	sqlite3_bind_int64(q, 3, d->seq);
+	int r = sqlite3_step(q);
+	sqlite3_finalize(q);
+	return r == SQLITE_DONE ? 0 : db_fail(st, e, "cannot keep a delivery for the next round");
 }
 
 int state_record(struct state *st, int64_t id, const char *email,
@@ -1185,4 +1335,82 @@ int state_first_seen(struct state *st, struct article_list *l, time_t now,
 	else if (write)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	return rc;
+}
+
+/* ---- the address set ---- */
+
+struct address_set {
+	sqlite3 *db;
+	sqlite3_stmt *add, *forget;
+};
+
+static int set_fail(struct address_set *s, struct nk_err *e, const char *what)
+{
+	int code = db_code(s->db);
+	return nk_fail(e, code == EX_DATAERR ? EX_IOERR : code,
+	               "temporary address set (in $TMPDIR or /var/tmp): %s: %s", what,
+	               sqlite3_errmsg(s->db));
+}
+
+int state_address_set_open(struct address_set **out, struct nk_err *e)
+{
+	struct address_set *s = xcalloc(1, sizeof *s);
+	*out = NULL;
+	int rc = 0;
+	/* "": a private file that SQLite removes when it is closed, and
+	 * touches only once the cache is full. Nothing of it needs to
+	 * survive a crash: no journal, no sync, one transaction throughout. */
+	if (sqlite3_open_v2("", &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL)
+	    != SQLITE_OK)
+		rc = nk_fail(e, EX_CANTCREAT, "temporary address set: %s",
+		             s->db ? sqlite3_errmsg(s->db) : "cannot open");
+	else if (sqlite3_exec(s->db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
+	                      "PRAGMA cache_size = -2048;"
+	                      "CREATE TABLE seen(email TEXT PRIMARY KEY COLLATE NOCASE)"
+	                      " WITHOUT ROWID; BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		rc = set_fail(s, e, "cannot create");
+	else if (sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO seen VALUES(?)", -1,
+	                            &s->add, NULL) != SQLITE_OK ||
+	         sqlite3_prepare_v2(s->db, "DELETE FROM seen WHERE email = ?", -1,
+	                            &s->forget, NULL) != SQLITE_OK)
+		rc = set_fail(s, e, "cannot prepare a query");
+	if (rc) {
+		state_address_set_close(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+static int set_step(struct address_set *s, sqlite3_stmt *q, const char *email,
+                    struct nk_err *e)
+{
+	sqlite3_reset(q);
+	sqlite3_bind_text(q, 1, email, -1, SQLITE_STATIC);
+	int r = sqlite3_step(q);
+	sqlite3_reset(q);
+	return r == SQLITE_DONE ? 0 : set_fail(s, e, "cannot write");
+}
+
+int state_address_set_add(struct address_set *s, const char *email, bool *repeated,
+                          struct nk_err *e)
+{
+	int rc = set_step(s, s->add, email, e);
+	*repeated = !rc && sqlite3_changes(s->db) == 0;
+	return rc;
+}
+
+int state_address_set_forget(struct address_set *s, const char *email, struct nk_err *e)
+{
+	return set_step(s, s->forget, email, e);
+}
+
+void state_address_set_close(struct address_set *s)
+{
+	if (!s)
+		return;
+	sqlite3_finalize(s->add);
+	sqlite3_finalize(s->forget);
+	sqlite3_close(s->db);
+	free(s);
 }

@@ -23,9 +23,10 @@
 
 #include "article.h"
 #include "err.h"
-#include "subscribers.h"
 
 struct state;
+struct subscriber;
+struct address_set;
 
 enum state_mode {
 	STATE_READ,    /* never creates or changes anything; a missing file reads as empty */
@@ -45,13 +46,13 @@ enum delivery_status {
 	DELIVERY_NSTATUS
 };
 
-/* One delivery still to do; the strings are owned by the array that
- * state_todo returns. */
+/* One delivery still to do. */
 struct delivery {
 	char *email;
 	char *name;
 	char *tier;
 	time_t first_try;    /* 0 when never tried */
+	int64_t seq;         /* its place in the list (the journal's row) */
 };
 
 struct edition_summary {
@@ -81,12 +82,18 @@ int state_seen(void *st, const char *key, bool *seen, struct nk_err *e);
 /* Editions still delivering (open), oldest first; caller frees *ids. */
 int state_open_editions(struct state *st, int64_t **ids, size_t *n, struct nk_err *e);
 
-/* Records a new open edition in one transaction: its articles (frozen),
- * their keys, and a pending delivery for every subscriber (suppressed ones
- * recorded as such). Nothing is recorded when it fails. */
-int state_edition_create(struct state *st, const struct article_list *articles,
-                         const struct subscriber_list *subs, time_t now,
-                         int64_t *id, struct nk_err *e);
+/* Recording a new edition, in one transaction that reads the subscriber
+ * list as it goes: begin records the open edition, its articles (frozen)
+ * and their keys and sets *id; add records a pending delivery for s
+ * (suppressed when s is on the suppression list); commit makes it all
+ * last. After a failure, or instead of commit, abort: nothing is recorded.
+ * The file is locked for writing from begin to commit or abort. */
+int state_edition_begin(struct state *st, const struct article_list *articles,
+                        time_t now, int64_t *id, struct nk_err *e);
+int state_edition_add(struct state *st, int64_t id, const struct subscriber *s,
+                      struct nk_err *e);
+int state_edition_commit(struct state *st, struct nk_err *e);
+void state_edition_abort(struct state *st);
 
 /* The frozen articles of edition id (appended to out, in the order they
  * were chosen) and its creation time. EX_DATAERR when the edition is
@@ -94,11 +101,23 @@ int state_edition_create(struct state *st, const struct article_list *articles,
 int state_edition_articles(struct state *st, int64_t id, struct article_list *out,
                            time_t *created, struct nk_err *e);
 
-/* The deliveries of edition id still to do (pending or deferred), in list
- * order; caller frees with state_deliveries_free(). */
-int state_todo(struct state *st, int64_t id, struct delivery **v, size_t *n,
-               struct nk_err *e);
-void state_deliveries_free(struct delivery *v, size_t n);
+/* A walk over the deliveries of one edition still to do, in list order,
+ * that reads the journal a few rows at a time: memory stays the same
+ * whatever the length of the list, and the walk may journal replies (and
+ * commit them) as it goes. Round 0 walks every pending and deferred
+ * delivery of edition id; round k > 0 those that state_todo_again() put
+ * back for round k in this run. */
+struct state_todo;
+int state_todo_open(struct state *st, int64_t id, int round, struct state_todo **out,
+                    struct nk_err *e);
+/* The next delivery in *d (owned by the walk, valid until the next call),
+ * or *d = NULL at the end. */
+int state_todo_next(struct state_todo *t, const struct delivery **d, struct nk_err *e);
+void state_todo_close(struct state_todo *t);
+/* Puts d (of edition id) back for round `round` of this run: kept beside
+ * the file, in a temporary table of this connection, never in the file. */
+int state_todo_again(struct state *st, int64_t id, const struct delivery *d, int round,
+                     struct nk_err *e);
 
 /* Journals one SMTP outcome (committed before returning). bounce marks a
  * hard bounce: the address itself is bad (see state_bounces). code and
@@ -233,6 +252,23 @@ int state_feed_cache_get(struct state *st, const char *url, struct feed_cache *c
 int state_feed_cache_put(struct state *st, const char *url, const struct feed_cache *c,
                          time_t now, struct nk_err *e);
 void state_feed_cache_free(struct feed_cache *c);
+
+/* ---- a set of addresses, to find repeats in a list too long to hold ---- */
+
+/* A private temporary database on disk (not the state file; removed when
+ * closed), with a small page cache: a set of any size takes the same
+ * memory. Addresses compare case-insensitively (ASCII): the local part is
+ * case-sensitive by the letter of RFC 5321, but two rows that differ only
+ * in case are the same person and must get one copy. Errors: EX_CANTCREAT
+ * when no temporary file can be made, EX_IOERR when it cannot be written
+ * (a full disk). */
+int state_address_set_open(struct address_set **out, struct nk_err *e);
+/* Adds email; *repeated says whether it was in the set already. */
+int state_address_set_add(struct address_set *s, const char *email, bool *repeated,
+                          struct nk_err *e);
+/* Takes email out again. */
+int state_address_set_forget(struct address_set *s, const char *email, struct nk_err *e);
+void state_address_set_close(struct address_set *s);
 
 /* Gives every article of l with published == 0 (its feed has no date for
  * it) the time an earlier run first saw its key, or now when none did; now

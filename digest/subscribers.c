@@ -1,9 +1,11 @@
-/* subscribers.c — reading the subscriber CSV (see subscribers.h). */
+/* subscribers.c — reading the subscriber CSV row by row (see subscribers.h). */
 #include "subscribers.h"
 #include "address.h"
 #include "mime.h"
 #include "smtp.h"
+#include "state.h"
 #include "buf.h"
+#include "csv.h"
 #include "log.h"
 #include "utf8.h"
 #include "xalloc.h"
@@ -15,75 +17,94 @@
 #include <string.h>
 #include <strings.h>
 
-#define MAX_FIELDS 64
-#define SUBSCRIBERS_MAX_BYTES ((size_t)4 << 30)
+/* The reader holds a window of the file: at least one whole row, read in
+ * chunks. A row may be at most ROW_MAX bytes: real rows are short, and a
+ * quote that never closes must not pull the whole file into memory. */
+#define CHUNK ((size_t)64 << 10)
+#define ROW_MAX ((size_t)1 << 20)
 #define MAX_FIELD 1024
 
-struct row {
-	char *f[MAX_FIELDS];
-	size_t n;
-	int line;        /* line the row starts on */
+struct subscriber_reader {
+	char *path;
+	const struct tier_list *tiers;
+	struct address_set *seen;
+	FILE *f;             /* NULL for text, and once the file is read */
+	char *own;           /* the window's storage when reading a file */
+	const char *buf;     /* the window: bytes [pos, len) are not read yet */
+	size_t pos, len, cap;
+	bool eof;            /* nothing follows the window */
+	bool done;           /* the end, or an error, was reached */
+	int line;            /* the line at buf + pos */
+	int col_email, col_name, col_tier;
+	struct csv_row row;
+	struct subscriber cur;
+	size_t valid, skipped;
 };
 
-static void row_clear(struct row *r)
+/* Appends the next chunk of the file to the window, keeping what is not
+ * read yet. */
+static int fill(struct subscriber_reader *r, struct nk_err *e)
 {
-	for (size_t i = 0; i < r->n; i++)
-		free(r->f[i]);
-	r->n = 0;
+	if (r->pos) {
+		memmove(r->own, r->own + r->pos, r->len - r->pos);
+		r->len -= r->pos;
+		r->pos = 0;
+	}
+	if (r->cap - r->len < CHUNK) {
+		r->cap = r->cap ? r->cap * 2 : 2 * CHUNK;
+		r->own = xrealloc(r->own, r->cap);
+		r->buf = r->own;
+	}
+	size_t n = fread(r->own + r->len, 1, r->cap - r->len, r->f);
+	if (n == 0) {
+		int err = ferror(r->f) ? (errno ? errno : EIO) : 0;
+		if (r->f != stdin)
+			fclose(r->f);
+		r->f = NULL;
+		r->eof = true;
+		if (err) {
+			r->done = true;
+			return nk_fail(e, EX_NOINPUT, "%s: cannot read subscriber list: %s", r->path,
+			               strerror(err));
+		}
+		return 0;
+	}
+	if (memchr(r->own + r->len, '\0', n)) {
+		r->done = true;
+		return nk_fail(e, EX_DATAERR, "%s: not a text file (NUL byte)", r->path);
+	}
+	r->len += n;
+	return 0;
 }
 
-/* Reads one RFC 4180 record starting at *p; advances *p and *line.
- * Returns 1 for a record, 0 at the end, -1 on an unterminated quote. */
-static int next_row(const char **p, const char *end, int *line, struct row *r)
+/* The next record into r->row: 1, or 0 at the end. A record is taken only
+ * when it ends inside the window (or the file ends): one cut off by the
+ * window's end is read again once the window holds more. */
+static int next_record(struct subscriber_reader *r, int *got, struct nk_err *e)
 {
-	if (*p >= end)
-		return 0;
-	r->line = *line;
-	struct buf field = {0};
-	const char *s = *p;
 	for (;;) {
-		bool quoted = s < end && *s == '"';
-		if (quoted) {
-			s++;
-			for (;;) {
-				if (s >= end) {
-					buf_free(&field);
-					return -1;
-				}
-				if (*s == '"') {
-					if (s + 1 < end && s[1] == '"') {
-						buf_addc(&field, '"');
-						s += 2;
-						continue;
-					}
-					s++;
-					break;
-				}
-				if (*s == '\n')
-					(*line)++;
-				buf_addc(&field, *s++);
+		const char *p = r->buf + r->pos, *end = r->buf + r->len;
+		int line = r->line;
+		*got = csv_next_row(&p, end, &line, &r->row);
+		if (r->eof || (*got == 1 && p < end)) {
+			if (*got < 0) {
+				r->done = true;
+				return nk_fail(e, EX_DATAERR, "%s:%d: quoted field never ends", r->path,
+				               r->row.line);
 			}
+			r->pos = (size_t)(p - r->buf);
+			r->line = line;
+			return 0;
 		}
-		/* Unquoted part (or what follows a closing quote, kept as is). */
-		while (s < end && *s != ',' && *s != '\n' && *s != '\r')
-			buf_addc(&field, *s++);
-		if (r->n < MAX_FIELDS)
-			r->f[r->n++] = buf_detach(&field);
-		else
-			buf_free(&field);
-		if (s < end && *s == ',') {
-			s++;
-			continue;
+		if (r->len - r->pos > ROW_MAX) {
+			r->done = true;
+			return nk_fail(e, EX_DATAERR, "%s:%d: a row longer than %zu KiB (a quote "
+			               "that never closes?)", r->path, r->line, ROW_MAX >> 10);
 		}
-		if (s < end && *s == '\r')
-			s++;
-		if (s < end && *s == '\n')
-			s++;
-		(*line)++;
-		break;
+		int rc = fill(r, e);
+		if (rc)
+			return rc;
 	}
-	*p = s;
-	return 1;
 }
 
 static char *trimmed(const char *s)
@@ -96,81 +117,22 @@ static char *trimmed(const char *s)
 	return xstrndup(s, n);
 }
 
-static bool row_blank(const struct row *r)
+/* Checks the row in r->row and makes it r->cur: 0 with *ok saying whether
+ * the row is valid (a bad one is reported and counted), or the address
+ * set's error. */
+static int take_row(struct subscriber_reader *r, bool *ok, struct nk_err *e)
 {
-	for (size_t i = 0; i < r->n; i++)
-		for (const char *p = r->f[i]; *p; p++)
-			if (!isspace((unsigned char)*p))
-				return false;
-	return true;
-}
-
-/* A set of the addresses seen so far, so that a list of a million rows is
- * checked for repeats in linear time. Open addressing over indexes into the
- * list (+1, so 0 means empty). */
-struct seen {
-	size_t *slot;
-	size_t cap;     /* a power of two, kept at least twice the count */
-};
-
-static size_t hash_ci(const char *s)
-{
-	size_t h = 1469598103934665603u;   /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)tolower((unsigned char)*s)) * 1099511628211u;
-	return h;
-}
-
-static void seen_grow(struct seen *st, const struct subscriber_list *l)
-{
-	free(st->slot);
-	st->cap = st->cap ? st->cap * 2 : 64;
-	st->slot = xcalloc(st->cap, sizeof *st->slot);
-	for (size_t i = 0; i < l->n; i++) {
-		size_t h = hash_ci(l->v[i].email) & (st->cap - 1);
-		while (st->slot[h])
-			h = (h + 1) & (st->cap - 1);
-		st->slot[h] = i + 1;
-	}
-}
-
-/* True when email is already listed. Addresses compare case-insensitively:
- * the local part is case-sensitive by the letter of RFC 5321, but two rows
- * that differ only in case are the same person and must get one copy. */
-static bool seen_has(const struct seen *st, const struct subscriber_list *l,
-                     const char *email)
-{
-	if (!st->cap)
-		return false;
-	for (size_t h = hash_ci(email) & (st->cap - 1); st->slot[h]; h = (h + 1) & (st->cap - 1))
-		if (!strcasecmp(l->v[st->slot[h] - 1].email, email))
-			return true;
-	return false;
-}
-
-/* Call after appending to l. */
-static void seen_add(struct seen *st, const struct subscriber_list *l)
-{
-	if (l->n * 2 > st->cap) {
-		seen_grow(st, l);
-		return;
-	}
-	size_t h = hash_ci(l->v[l->n - 1].email) & (st->cap - 1);
-	while (st->slot[h])
-		h = (h + 1) & (st->cap - 1);
-	st->slot[h] = l->n;
-}
-
-static void add_row(const char *path, const struct row *r, int col_email,
-                    int col_name, int col_tier, const struct tier_list *tiers,
-                    struct subscriber_list *out, struct seen *seen)
-{
+	const struct csv_row *row = &r->row;
+	const char *path = r->path;
 	char why[200];
-	const char *raw_email = (size_t)col_email < r->n ? r->f[col_email] : "";
+	*ok = false;
+	const char *raw_email = (size_t)r->col_email < row->n ? row->f[r->col_email] : "";
 	char *email = trimmed(raw_email);
 	char *name = NULL, *tier = NULL;
+	bool repeated, added = false;
+	int rc = 0;
 	if (!*email) {
-		log_warn("%s:%d: no email address; row skipped", path, r->line);
+		log_warn("%s:%d: no email address; row skipped", path, row->line);
 		goto skip;
 	}
 	if (!address_valid(email, why, sizeof why)) {
@@ -178,7 +140,7 @@ static void add_row(const char *path, const struct row *r, int col_email,
 		char *shown = utf8_clean(email, strlen(email));
 		char *one = text_oneline(shown);
 		log_warn("%s:%d: '%.80s' is not a valid address (%s); row skipped", path,
-		         r->line, one, why);
+		         row->line, one, why);
 		free(shown);
 		free(one);
 		goto skip;
@@ -187,122 +149,203 @@ static void add_row(const char *path, const struct row *r, int col_email,
 		/* Valid by RFC 5322 (a quoted local part with a space) but not
 		 * something SMTP can carry as it is. */
 		log_warn("%s:%d: '%.80s' cannot be used in SMTP as it is; row skipped", path,
-		         r->line, email);
+		         row->line, email);
 		goto skip;
 	}
 	address_normalize(email);
-	if (seen_has(seen, out, email)) {
-		log_warn("%s:%d: %s is listed twice; this row skipped", path, r->line, email);
+	/* Remembered here, and forgotten again below when the row turns out
+	 * bad otherwise, so that a later good row of the same address counts. */
+	if ((rc = state_address_set_add(r->seen, email, &repeated, e)))
+		goto skip;
+	if (repeated) {
+		log_warn("%s:%d: %s is listed twice; this row skipped", path, row->line, email);
 		goto skip;
 	}
-	tier = col_tier >= 0 && (size_t)col_tier < r->n ? trimmed(r->f[col_tier]) : xstrdup("");
+	added = true;
+	tier = r->col_tier >= 0 && (size_t)r->col_tier < row->n ? trimmed(row->f[r->col_tier])
+	                                                         : xstrdup("");
 	if (!*tier) {
 		free(tier);
-		tier = xstrdup(tiers->v[0].name);
+		tier = xstrdup(r->tiers->v[0].name);
 	}
-	if (tier_index(tiers, tier) < 0) {
+	if (tier_index(r->tiers, tier) < 0) {
 		char *shown = utf8_clean(tier, strlen(tier));
-		log_warn("%s:%d: %s: unknown tier '%.40s'; row skipped", path, r->line, email,
+		log_warn("%s:%d: %s: unknown tier '%.40s'; row skipped", path, row->line, email,
 		         shown);
 		free(shown);
 		goto skip;
 	}
-	const char *raw_name = col_name >= 0 && (size_t)col_name < r->n ? r->f[col_name] : "";
+	const char *raw_name = r->col_name >= 0 && (size_t)r->col_name < row->n
+	                       ? row->f[r->col_name] : "";
 	char *clean = utf8_clean(raw_name, strnlen(raw_name, MAX_FIELD));
 	name = text_oneline(clean);
 	free(clean);
 	if (strlen(name) > MIME_MAX_NAME) {
 		log_warn("%s:%d: %s: the name is longer than %d bytes, too long for a mail "
-		         "header; row skipped", path, r->line, email, MIME_MAX_NAME);
+		         "header; row skipped", path, row->line, email, MIME_MAX_NAME);
 		goto skip;
 	}
-	out->v = xgrow(out->v, &out->cap, out->n + 1, sizeof *out->v);
-	out->v[out->n++] = (struct subscriber){ email, name, tier };
-	seen_add(seen, out);
-	return;
+	r->cur = (struct subscriber){ email, name, tier, row->line };
+	r->valid++;
+	*ok = true;
+	return 0;
 skip:
-	out->skipped++;
+	if (added)
+		rc = state_address_set_forget(r->seen, email, e);
+	if (!rc)
+		r->skipped++;
 	free(email);
 	free(name);
 	free(tier);
+	return rc;
 }
 
-int subscribers_parse(const char *path, const char *text, size_t len,
-                      const struct tier_list *tiers, struct subscriber_list *out,
-                      struct nk_err *e)
+static void clear_current(struct subscriber_reader *r)
 {
-	memset(out, 0, sizeof *out);
-	const char *p = text, *end = text + len;
-	if (len >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3))
-		p += 3;
-	if (memchr(p, '\0', (size_t)(end - p)))
-		return nk_fail(e, EX_DATAERR, "%s: not a text file (NUL byte)", path);
+	free(r->cur.email);
+	free(r->cur.name);
+	free(r->cur.tier);
+	memset(&r->cur, 0, sizeof r->cur);
+}
 
-	int line = 1, col_email = -1, col_name = -1, col_tier = -1, rc = 0;
-	struct row r = {0};
-	int got;
-	/* The header is the first non-blank row. */
-	while ((got = next_row(&p, end, &line, &r)) == 1 && row_blank(&r))
-		row_clear(&r);
-	if (got == 0)
-		return 0;   /* an empty list is not an error here */
-	if (got < 0) {
-		row_clear(&r);
-		return nk_fail(e, EX_DATAERR, "%s:%d: quoted field never ends", path, r.line);
+int subscribers_next(struct subscriber_reader *r, const struct subscriber **s,
+                     struct nk_err *e)
+{
+	*s = NULL;
+	clear_current(r);
+	int got, rc = 0;
+	bool ok = false;
+	while (!r->done && !ok) {
+		if ((rc = next_record(r, &got, e)))
+			break;
+		if (got == 0)
+			r->done = true;
+		else if (!csv_row_blank(&r->row) && (rc = take_row(r, &ok, e)))
+			break;
 	}
-	for (size_t i = 0; i < r.n; i++) {
-		char *h = trimmed(r.f[i]);
-		if (!strcasecmp(h, "email") && col_email < 0)
-			col_email = (int)i;
-		else if (!strcasecmp(h, "name") && col_name < 0)
-			col_name = (int)i;
-		else if (!strcasecmp(h, "tier") && col_tier < 0)
-			col_tier = (int)i;
+	csv_row_clear(&r->row);
+	if (rc) {
+		r->done = true;
+		return rc;
+	}
+	if (ok)
+		*s = &r->cur;
+	return 0;
+}
+
+/* Reads the header: the first non-blank row. */
+static int read_header(struct subscriber_reader *r, struct nk_err *e)
+{
+	int got, rc;
+	do
+		rc = next_record(r, &got, e);
+	while (!rc && got == 1 && csv_row_blank(&r->row));
+	if (rc || got == 0) {
+		r->done = true;   /* an empty list is not an error here */
+		csv_row_clear(&r->row);
+		return rc;
+	}
+	r->col_email = r->col_name = r->col_tier = -1;
+	for (size_t i = 0; i < r->row.n; i++) {
+		char *h = trimmed(r->row.f[i]);
+		if (!strcasecmp(h, "email") && r->col_email < 0)
+			r->col_email = (int)i;
+		else if (!strcasecmp(h, "name") && r->col_name < 0)
+			r->col_name = (int)i;
+		else if (!strcasecmp(h, "tier") && r->col_tier < 0)
+			r->col_tier = (int)i;
 		free(h);
 	}
-	int header_line = r.line;
-	row_clear(&r);
-	if (col_email < 0)
+	int header_line = r->row.line;
+	csv_row_clear(&r->row);
+	if (r->col_email < 0) {
+		r->done = true;
 		return nk_fail(e, EX_DATAERR, "%s:%d: the header row has no 'email' column "
-		               "(expected: email,name,tier)", path, header_line);
-
-	struct seen seen = {0};
-	while ((got = next_row(&p, end, &line, &r)) == 1) {
-		if (!row_blank(&r))
-			add_row(path, &r, col_email, col_name, col_tier, tiers, out, &seen);
-		row_clear(&r);
+		               "(expected: email,name,tier)", r->path, header_line);
 	}
-	free(seen.slot);
-	if (got < 0) {
-		row_clear(&r);
-		rc = nk_fail(e, EX_DATAERR, "%s:%d: quoted field never ends", path, r.line);
-		subscribers_free(out);
-	}
-	return rc;
+	return 0;
 }
 
-int subscribers_load(const char *path, const struct tier_list *tiers,
-                     struct subscriber_list *out, struct nk_err *e)
+static struct subscriber_reader *reader_new(const char *path, const struct tier_list *tiers,
+                                            struct address_set *seen)
 {
-	memset(out, 0, sizeof *out);
-	struct buf b = {0};
-	int rc;
-	if (buf_read_file(&b, path, SUBSCRIBERS_MAX_BYTES) != 0)
-		rc = nk_fail(e, errno == EFBIG ? EX_DATAERR : EX_NOINPUT,
-		             "%s: cannot read subscriber list: %s", path, strerror(errno));
-	else
-		rc = subscribers_parse(path, buf_str(&b), b.len, tiers, out, e);
-	buf_free(&b);
-	return rc;
+	struct subscriber_reader *r = xcalloc(1, sizeof *r);
+	r->path = xstrdup(path);
+	r->tiers = tiers;
+	r->seen = seen;
+	r->line = 1;
+	return r;
 }
 
-void subscribers_free(struct subscriber_list *l)
+/* Skips a byte order mark, then reads the header. */
+static int start(struct subscriber_reader *r, struct subscriber_reader **out,
+                 struct nk_err *e)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->v[i].email);
-		free(l->v[i].name);
-		free(l->v[i].tier);
+	if (r->len - r->pos >= 3 && !memcmp(r->buf + r->pos, "\xEF\xBB\xBF", 3))
+		r->pos += 3;
+	int rc = read_header(r, e);
+	if (rc) {
+		subscribers_close(r);
+		return rc;
 	}
-	free(l->v);
-	memset(l, 0, sizeof *l);
+	*out = r;
+	return 0;
+}
+
+int subscribers_open(const char *path, const struct tier_list *tiers,
+                     struct address_set *seen, struct subscriber_reader **out,
+                     struct nk_err *e)
+{
+	*out = NULL;
+	struct subscriber_reader *r = reader_new(path, tiers, seen);
+	r->f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	int rc = 0;
+	if (!r->f)
+		rc = nk_fail(e, EX_NOINPUT, "%s: cannot read subscriber list: %s", path,
+		             strerror(errno));
+	/* Enough for the byte order mark to be whole. */
+	while (!rc && !r->eof && r->len < 3)
+		rc = fill(r, e);
+	if (rc) {
+		subscribers_close(r);
+		return rc;
+	}
+	return start(r, out, e);
+}
+
+int subscribers_open_text(const char *path, const char *text, size_t len,
+                          const struct tier_list *tiers, struct address_set *seen,
+                          struct subscriber_reader **out, struct nk_err *e)
+{
+	*out = NULL;
+	if (memchr(text, '\0', len))
+		return nk_fail(e, EX_DATAERR, "%s: not a text file (NUL byte)", path);
+	struct subscriber_reader *r = reader_new(path, tiers, seen);
+	r->buf = text;
+	r->len = len;
+	r->eof = true;
+	return start(r, out, e);
+}
+
+size_t subscribers_valid(const struct subscriber_reader *r)
+{
+	return r->valid;
+}
+
+size_t subscribers_skipped(const struct subscriber_reader *r)
+{
+	return r->skipped;
+}
+
+void subscribers_close(struct subscriber_reader *r)
+{
+	if (!r)
+		return;
+	if (r->f && r->f != stdin)
+		fclose(r->f);
+	clear_current(r);
+	csv_row_clear(&r->row);
+	free(r->own);
+	free(r->path);
+	free(r);
 }

@@ -5,6 +5,7 @@
 
 #include "address.h"
 #include "log.h"
+#include "state.h"
 #include "subscribers.h"
 #include "utf8.h"
 
@@ -14,12 +15,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	                                 { .name = "pro", .label = "PRO" } };
 	static const struct tier_list tiers = { tv, 2 };
 	log_set_level(LOG_QUIET);
-	struct subscriber_list l = {0};
+	struct address_set *seen;
+	struct subscriber_reader *r = NULL;
+	const struct subscriber *s;
 	struct nk_err e = {0};
-	int rc = subscribers_parse("fuzz.csv", (const char *)data, size, &tiers, &l, &e);
+	FUZZ_CHECK(state_address_set_open(&seen, &e) == 0);
+	int rc = subscribers_open_text("fuzz.csv", (const char *)data, size, &tiers, seen, &r, &e);
 	FUZZ_CHECK(rc == 0 || rc == EX_DATAERR);
-	for (size_t i = 0; rc == 0 && i < l.n; i++) {
-		const struct subscriber *s = &l.v[i];
+	while (rc == 0 && (rc = subscribers_next(r, &s, &e)) == 0 && s) {
 		char why[200];
 		FUZZ_CHECK(address_valid(s->email, why, sizeof why));
 		for (const unsigned char *p = (const unsigned char *)s->email; *p; p++)
@@ -27,7 +30,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(tier_index(&tiers, s->tier) >= 0);
 		FUZZ_CHECK(utf8_valid(s->name, strlen(s->name)));
 		FUZZ_CHECK(!strchr(s->name, '\n') && !strchr(s->name, '\r'));
+		FUZZ_CHECK(s->line >= 2);
 	}
-	subscribers_free(&l);
+	FUZZ_CHECK(rc == 0 || rc == EX_DATAERR);
+	subscribers_close(r);
+	state_address_set_close(seen);
 	return 0;
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "state.h"
+#include "subscribers.h"
 #include "support.h"
 #include "xalloc.h"
 
@@ -64,28 +65,71 @@ static void raw(const struct fixture *f, const char *sql)
 	sqlite3_close(db);
 }
 
-static void add_sub(struct subscriber_list *l, const char *email, const char *tier)
+/* A few subscribers for an edition (the strings are borrowed). */
+struct subs {
+	struct subscriber v[8];
+	size_t n;
+};
+
+static void add_sub(struct subs *l, const char *email, const char *tier)
 {
-	l->v = xgrow(l->v, &l->cap, l->n + 1, sizeof *l->v);
-	l->v[l->n++] = (struct subscriber){ xstrdup(email), xstrdup(""), xstrdup(tier) };
+	assert_true(l->n < 8);
+	l->v[l->n] = (struct subscriber){ (char *)email, (char *)"", (char *)tier,
+	                                  (int)l->n + 2 };
+	l->n++;
 }
 
-static int64_t make_edition(struct fixture *f, struct subscriber_list *subs)
+static int64_t make_edition(struct fixture *f, const struct subs *subs)
 {
 	struct article_list arts;
 	struct nk_err e = {0};
 	int64_t id = 0;
 	t_sample_articles(&arts);
-	assert_int_equal(state_edition_create(f->st, &arts, subs, 1000, &id, &e), 0);
+	assert_int_equal(state_edition_begin(f->st, &arts, 1000, &id, &e), 0);
+	for (size_t i = 0; i < subs->n; i++)
+		assert_int_equal(state_edition_add(f->st, id, &subs->v[i], &e), 0);
+	assert_int_equal(state_edition_commit(f->st, &e), 0);
 	article_list_free(&arts);
 	return id;
+}
+
+/* What a walk over round `round` of edition id gives: up to max
+ * deliveries, copied into v (caller frees the strings with todo_free). */
+static size_t todo_walk(struct state *st, int64_t id, int round, struct delivery *v,
+                        size_t max)
+{
+	struct nk_err e = {0};
+	struct state_todo *t;
+	const struct delivery *d;
+	size_t n = 0;
+	assert_int_equal(state_todo_open(st, id, round, &t, &e), 0);
+	while (state_todo_next(t, &d, &e) == 0 && d) {
+		assert_true(n < max);
+		v[n] = *d;
+		v[n].email = xstrdup(d->email);
+		v[n].name = xstrdup(d->name);
+		v[n].tier = xstrdup(d->tier);
+		n++;
+	}
+	assert_int_equal(e.code, 0);
+	state_todo_close(t);
+	return n;
+}
+
+static void todo_free(struct delivery *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].email);
+		free(v[i].name);
+		free(v[i].tier);
+	}
 }
 
 static void an_edition_freezes_its_articles_and_lists_every_subscriber(void **state)
 {
 	struct fixture *f = *state;
 	struct nk_err e = {0};
-	struct subscriber_list subs = {0};
+	struct subs subs = {0};
 	open_write(f);
 	add_sub(&subs, "a@x.org", "free");
 	add_sub(&subs, "b@x.org", "pro");
@@ -112,24 +156,22 @@ static void an_edition_freezes_its_articles_and_lists_every_subscriber(void **st
 	assert_int_equal(state_seen(f->st, "s\tnever", &seen, &e), 0);
 	assert_false(seen);
 
-	struct delivery *todo;
-	size_t n;
-	assert_int_equal(state_todo(f->st, id, &todo, &n, &e), 0);
+	struct delivery todo[4];
+	size_t n = todo_walk(f->st, id, 0, todo, 4);
 	assert_int_equal(n, 2);
 	assert_string_equal(todo[0].email, "a@x.org");
 	assert_string_equal(todo[1].tier, "pro");
 	assert_int_equal(todo[0].first_try, 0);
-	state_deliveries_free(todo, n);
+	todo_free(todo, n);
 	article_list_free(&back);
 	article_list_free(&want);
-	subscribers_free(&subs);
 }
 
 static void recorded_replies_finish_the_edition(void **state)
 {
 	struct fixture *f = *state;
 	struct nk_err e = {0};
-	struct subscriber_list subs = {0};
+	struct subs subs = {0};
 	long count[DELIVERY_NSTATUS];
 	bool done;
 	open_write(f);
@@ -146,12 +188,11 @@ static void recorded_replies_finish_the_edition(void **state)
 	assert_int_equal(count[DELIVERY_SENT], 1);
 	assert_int_equal(count[DELIVERY_DEFERRED], 1);
 
-	struct delivery *todo;
-	size_t n;
-	assert_int_equal(state_todo(f->st, id, &todo, &n, &e), 0);
+	struct delivery todo[4];
+	size_t n = todo_walk(f->st, id, 0, todo, 4);
 	assert_int_equal(n, 1);
 	assert_int_equal(todo[0].first_try, 2000);
-	state_deliveries_free(todo, n);
+	todo_free(todo, n);
 
 	assert_int_equal(state_record(f->st, id, "b@x.org", DELIVERY_FAILED, true, 550, "550 no",
 	                              3000, &e), 0);
@@ -160,14 +201,13 @@ static void recorded_replies_finish_the_edition(void **state)
 	int bounces;
 	assert_int_equal(state_bounces(f->st, "B@x.org", &bounces, &e), 0);
 	assert_int_equal(bounces, 1);
-	subscribers_free(&subs);
 }
 
 static void suppressed_addresses_match_in_any_case(void **state)
 {
 	struct fixture *f = *state;
 	struct nk_err e = {0};
-	struct subscriber_list subs = {0};
+	struct subs subs = {0};
 	bool sup;
 	open_write(f);
 	assert_int_equal(state_suppress(f->st, "Gone@X.org", "unsubscribed", 5, &e), 0);
@@ -182,7 +222,6 @@ static void suppressed_addresses_match_in_any_case(void **state)
 	assert_int_equal(state_counts(f->st, id, count, &e), 0);
 	assert_int_equal(count[DELIVERY_SUPPRESSED], 1);
 	assert_int_equal(count[DELIVERY_PENDING], 1);
-	subscribers_free(&subs);
 }
 
 /* A suppression list that cannot be read must not read as "not
@@ -206,7 +245,7 @@ static void an_unknown_delivery_status_is_an_error(void **state)
 {
 	struct fixture *f = *state;
 	struct nk_err e = {0};
-	struct subscriber_list subs = {0};
+	struct subs subs = {0};
 	long count[DELIVERY_NSTATUS];
 	open_write(f);
 	add_sub(&subs, "a@x.org", "free");
@@ -214,14 +253,13 @@ static void an_unknown_delivery_status_is_an_error(void **state)
 	raw(f, "UPDATE deliveries SET status = 'lost'");
 	assert_int_equal(state_counts(f->st, id, count, &e), EX_DATAERR);
 	assert_non_null(strstr(e.msg, "'lost'"));
-	subscribers_free(&subs);
 }
 
 static void damaged_frozen_articles_are_reported(void **state)
 {
 	struct fixture *f = *state;
 	struct nk_err e = {0};
-	struct subscriber_list subs = {0};
+	struct subs subs = {0};
 	struct article_list l = {0};
 	time_t created;
 	open_write(f);
@@ -232,7 +270,6 @@ static void damaged_frozen_articles_are_reported(void **state)
 	assert_int_equal(l.n, 0);
 	assert_int_equal(state_edition_articles(f->st, 99, &l, &created, &e), EX_DATAERR);
 	assert_non_null(strstr(e.msg, "edition 99 is missing"));
-	subscribers_free(&subs);
 }
 
 /* A file written by other means may lack a NOT NULL constraint, and so
@@ -263,7 +300,7 @@ static void a_version_1_file_is_upgraded(void **state)
 {
 	struct fixture *f = *state;
 	struct nk_err e = {0};
-	struct subscriber_list subs = {0};
+	struct subs subs = {0};
 	open_write(f);
 	add_sub(&subs, "a@x.org", "free");
 	add_sub(&subs, "b@x.org", "free");
@@ -288,7 +325,6 @@ static void a_version_1_file_is_upgraded(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(state_bounces(f->st, "b@x.org", &n, &e), 0);
 	assert_int_equal(n, 0);
-	subscribers_free(&subs);
 }
 
 static void a_file_from_a_newer_nkdigest_is_refused(void **state)
@@ -410,7 +446,7 @@ static void bounce_reports_count_once_and_restart_on_resubscribe(void **state)
 {
 	struct fixture *f = *state;
 	struct nk_err e = {0};
-	struct subscriber_list subs = {0};
+	struct subs subs = {0};
 	bool added, removed;
 	int n;
 	open_write(f);
@@ -437,7 +473,6 @@ static void bounce_reports_count_once_and_restart_on_resubscribe(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(state_unsuppress(f->st, "never@x.org", 600, &removed, &e), 0);
 	assert_false(removed);
-	subscribers_free(&subs);
 }
 
 static void the_list_comes_back_whole_and_imports_are_all_or_nothing(void **state)
@@ -565,6 +600,154 @@ static void an_older_file_read_only_has_nothing_cached(void **state)
 	article_list_free(&l);
 }
 
+/* An edition of n subscribers reader0..reader(n-1)@x.org, recorded row by
+ * row as send records it. */
+static int64_t make_big_edition(struct fixture *f, int n)
+{
+	struct article_list arts;
+	struct nk_err e = {0};
+	int64_t id = 0;
+	char email[64];
+	static int made;
+	t_sample_articles(&arts);
+	/* An article goes into one edition only: each gets keys of its own. */
+	made++;
+	for (size_t i = 0; i < arts.n; i++) {
+		char *key = xasprintf("%s#%d", arts.v[i].key, made);
+		free(arts.v[i].key);
+		arts.v[i].key = key;
+	}
+	assert_int_equal(state_edition_begin(f->st, &arts, 1000, &id, &e), 0);
+	for (int i = 0; i < n; i++) {
+		snprintf(email, sizeof email, "reader%d@x.org", i);
+		struct subscriber s = { email, (char *)"", (char *)"free", i + 2 };
+		assert_int_equal(state_edition_add(f->st, id, &s, &e), 0);
+	}
+	assert_int_equal(state_edition_commit(f->st, &e), 0);
+	article_list_free(&arts);
+	return id;
+}
+
+/* The walk reads the journal a batch at a time while the replies are
+ * journalled: each delivery comes once, in list order, only its
+ * edition's, and a retry round has exactly what was put back for it. */
+static void a_walk_gives_each_delivery_once_in_order_as_replies_are_journalled(void **state)
+{
+	struct fixture *f = *state;
+	struct nk_err e = {0};
+	enum { N = 1000 };   /* several batches */
+	open_write(f);
+	int64_t other = make_big_edition(f, 10);
+	int64_t id = make_big_edition(f, N);
+	int64_t later = make_big_edition(f, 10);
+	assert_int_equal(state_record(f->st, id, "reader5@x.org", DELIVERY_SENT, false, 250,
+	                              "250 ok", 1500, &e), 0);
+	assert_int_equal(state_record(f->st, id, "reader6@x.org", DELIVERY_DEFERRED, false, 451,
+	                              "451 later", 1500, &e), 0);
+
+	struct state_todo *t;
+	const struct delivery *d;
+	int want = 0, given = 0, put_back = 0;
+	assert_int_equal(state_todo_open(f->st, id, 0, &t, &e), 0);
+	while (state_todo_next(t, &d, &e) == 0 && d) {
+		if (want == 5)
+			want++;   /* sent before the walk */
+		char email[64];
+		snprintf(email, sizeof email, "reader%d@x.org", want);
+		assert_string_equal(d->email, email);
+		assert_int_equal(d->first_try, want == 6 ? 1500 : 0);
+		/* Every third is deferred again and put back for round 1. */
+		bool again = want % 3 == 0;
+		assert_int_equal(state_record(f->st, id, d->email, again ? DELIVERY_DEFERRED
+		                              : DELIVERY_SENT, false, again ? 451 : 250, "r",
+		                              2000, &e), 0);
+		if (again) {
+			assert_int_equal(state_todo_again(f->st, id, d, 1, &e), 0);
+			put_back++;
+		}
+		want++;
+		given++;
+	}
+	assert_int_equal(e.code, 0);
+	state_todo_close(t);
+	assert_int_equal(given, N - 1);
+
+	/* Round 1: those put back, in order, with their first try. */
+	assert_int_equal(state_todo_open(f->st, id, 1, &t, &e), 0);
+	int round1 = 0, prev = -1;
+	while (state_todo_next(t, &d, &e) == 0 && d) {
+		int i = atoi(d->email + strlen("reader"));
+		assert_true(i % 3 == 0 && i > prev);
+		assert_int_equal(d->first_try, i == 6 ? 1500 : 2000);
+		prev = i;
+		round1++;
+	}
+	state_todo_close(t);
+	assert_int_equal(round1, put_back);
+	/* Round 2 has nothing put back; the other editions were not touched. */
+	struct delivery v[16];
+	assert_int_equal(todo_walk(f->st, id, 2, v, 16), 0);
+	assert_int_equal(todo_walk(f->st, other, 0, v, 16), 10);
+	todo_free(v, 10);
+	assert_int_equal(todo_walk(f->st, later, 0, v, 16), 10);
+	todo_free(v, 10);
+	/* An edition with no deliveries walks to the end at once. */
+	assert_int_equal(todo_walk(f->st, 99, 0, v, 16), 0);
+}
+
+/* An edition being recorded that is abandoned (no valid subscriber, or a
+ * failure half-way) leaves nothing behind: its articles stay new. */
+static void an_abandoned_edition_records_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct nk_err e = {0};
+	struct article_list arts;
+	int64_t id, next;
+	bool seen;
+	open_write(f);
+	t_sample_articles(&arts);
+	assert_int_equal(state_edition_begin(f->st, &arts, 1000, &id, &e), 0);
+	struct subscriber s = { (char *)"a@x.org", (char *)"", (char *)"free", 2 };
+	assert_int_equal(state_edition_add(f->st, id, &s, &e), 0);
+	/* The same address twice is refused by the journal itself. */
+	assert_int_equal(state_edition_add(f->st, id, &s, &e), EX_DATAERR);
+	state_edition_abort(f->st);
+	article_list_free(&arts);
+	assert_int_equal(state_next_id(f->st, &next, &e), 0);
+	assert_int_equal(next, 1);
+	assert_int_equal(state_seen(f->st, "s\td21", &seen, &e), 0);
+	assert_false(seen);
+	assert_int_equal(state_edition_add(f->st, id, &s, &e), EX_SOFTWARE);
+}
+
+static void the_address_set_finds_repeats_in_any_case(void **state)
+{
+	(void)state;
+	struct nk_err e = {0};
+	struct address_set *set;
+	bool repeated;
+	assert_int_equal(state_address_set_open(&set, &e), 0);
+	assert_int_equal(state_address_set_add(set, "Jane@x.org", &repeated, &e), 0);
+	assert_false(repeated);
+	assert_int_equal(state_address_set_add(set, "jane@X.ORG", &repeated, &e), 0);
+	assert_true(repeated);
+	assert_int_equal(state_address_set_add(set, "john@x.org", &repeated, &e), 0);
+	assert_false(repeated);
+	assert_int_equal(state_address_set_forget(set, "JANE@x.org", &e), 0);
+	assert_int_equal(state_address_set_add(set, "jane@x.org", &repeated, &e), 0);
+	assert_false(repeated);
+	/* Many more than its page cache holds. */
+	char email[64];
+	for (int i = 0; i < 200000; i++) {
+		snprintf(email, sizeof email, "reader%d@example.org", i);
+		assert_int_equal(state_address_set_add(set, email, &repeated, &e), 0);
+		assert_false(repeated);
+	}
+	assert_int_equal(state_address_set_add(set, "READER4711@example.org", &repeated, &e), 0);
+	assert_true(repeated);
+	state_address_set_close(set);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -589,6 +772,9 @@ int main(void)
 		T(the_feed_cache_keeps_one_answer_per_url),
 		T(undated_items_keep_the_time_first_seen),
 		T(an_older_file_read_only_has_nothing_cached),
+		T(a_walk_gives_each_delivery_once_in_order_as_replies_are_journalled),
+		T(an_abandoned_edition_records_nothing),
+		T(the_address_set_finds_repeats_in_any_case),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
