@@ -24,6 +24,12 @@ static int advance(int col, const char *s, size_t n)
 	size_t i = 0;
 
 	while (i < n) {
+		/* Printable ASCII, most of any text, is one column. */
+		if (p[i] >= 0x20 && p[i] < 0x7f) {
+			col++;
+			i++;
+			continue;
+		}
 		ucs4_t uc;
 		i += (size_t)u8_mbtouc(&uc, p + i, n - i);
 		if (uc == '\t') {
@@ -55,6 +61,9 @@ static void protect_links(const char *s, size_t n, char *brk)
 	static const char *const schemes[] = { "http://", "https://", "mailto:" };
 
 	for (size_t i = 0; i < n; i++) {
+		char c = (char)(s[i] | 0x20);
+		if (c != 'h' && c != 'm')
+			continue;   /* no scheme starts here: skip the comparisons */
 		for (size_t k = 0; k < sizeof(schemes) / sizeof(*schemes); k++) {
 			size_t sl = strlen(schemes[k]);
 			if (n - i < sl || strncasecmp(s + i, schemes[k], sl) != 0)
