@@ -98,7 +98,8 @@ UNIT = test_utf8 test_html_text test_wrap test_datetime test_config \
 UNIT_BINS = $(UNIT:%=$(OUT)/tests/%)
 
 # libFuzzer targets (tests/fuzz/), one per parser of untrusted input.
-FUZZ = fuzz_feed fuzz_feed_json fuzz_html_text fuzz_template fuzz_ini fuzz_subscribers
+FUZZ = fuzz_feed fuzz_feed_json fuzz_html_text fuzz_template fuzz_ini fuzz_subscribers \
+       fuzz_dsn fuzz_token
 FUZZ_BINS = $(FUZZ:%=build/fuzz/tests/%)
 FUZZ_SECONDS ?= 180
 

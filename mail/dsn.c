@@ -97,7 +97,7 @@ static int find_reply(const char *s)
 {
 	for (const char *p = s; *p; p++)
 		if (strchr("245", *p) && isdigit((unsigned char)p[1]) && isdigit((unsigned char)p[2]) &&
-		    (p == s || !isalnum((unsigned char)p[-1])) && p[-1] != '.' &&
+		    (p == s || (!isalnum((unsigned char)p[-1]) && p[-1] != '.')) &&
 		    !isalnum((unsigned char)p[3]) && p[3] != '.')
 			return (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
 	return 0;

@@ -103,6 +103,25 @@ static void test_rfc3464_user_unknown_is_hard(void **state)
 	free(msg);
 }
 
+/* A Diagnostic-Code with no type before the reply: the code is the first
+ * thing in the string (reading before it was a heap overflow). */
+static void test_a_reply_code_at_the_start_of_the_diagnostic(void **state)
+{
+	(void)state;
+	char *msg = report("Delivery failed.",
+	                   "Final-Recipient: rfc822; reader@example.com\n"
+	                   "Action: failed\n"
+	                   "Status: 5.0.0\n"
+	                   "Diagnostic-Code: 550 user unknown\n");
+	struct dsn_message m;
+	parse(msg, &m);
+	assert_int_equal(m.nrcpts, 1);
+	assert_int_equal(m.rcpts[0].reply, 550);
+	assert_string_equal(m.rcpts[0].diagnostic, "550 user unknown");
+	dsn_message_free(&m);
+	free(msg);
+}
+
 /* Each: Status, Diagnostic-Code, notice text, the verdict. */
 static void test_verdicts(void **state)
 {
@@ -437,6 +456,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rfc3464_user_unknown_is_hard),
+		cmocka_unit_test(test_a_reply_code_at_the_start_of_the_diagnostic),
 		cmocka_unit_test(test_verdicts),
 		cmocka_unit_test(test_actions_other_than_failed),
 		cmocka_unit_test(test_several_recipients),
