@@ -168,3 +168,69 @@ def eml_parts(msg):
 
 def strip_style(html_text):
     return re.sub(r"(?s)<style>.*?</style>", "", html_text)
+
+
+class _Tree(html.parser.HTMLParser):
+    """Every element with its ancestors: [(tag, classes, style, ancestors)]
+    where ancestors is a list of (tag, classes), outermost first."""
+    VOID = {"meta", "br", "img", "hr", "input", "link", "col", "area", "base", "wbr"}
+
+    def __init__(self, text):
+        super().__init__(convert_charrefs=True)
+        self.nodes = []
+        self._stack = []
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        classes = set((dict(attrs).get("class") or "").split())
+        self.nodes.append((tag, classes, style_of(attrs), list(self._stack)))
+        if tag not in self.VOID:
+            self._stack.append((tag, classes))
+
+    def handle_endtag(self, tag):
+        for i in range(len(self._stack) - 1, -1, -1):
+            if self._stack[i][0] == tag:
+                del self._stack[i:]
+                break
+
+
+def _compound_matches(compound, tag, classes):
+    m = re.fullmatch(r"([a-z0-9]*)((?:\.[-\w]+)*)", compound)
+    if not m:
+        return False
+    want = set(c for c in m.group(2).split(".") if c)
+    return (not m.group(1) or m.group(1) == tag) and want <= classes
+
+
+def _selector_matches(selector, tag, classes, ancestors):
+    parts = selector.split()
+    if not _compound_matches(parts[-1], tag, classes):
+        return False
+    i = len(ancestors)
+    for part in reversed(parts[:-1]):
+        while i > 0 and not _compound_matches(part, *ancestors[i - 1]):
+            i -= 1
+        if i == 0:
+            return False
+        i -= 1
+    return True
+
+
+def unstyled_in_dark(html_text):
+    """The elements whose inline style sets a text colour that no rule of
+    the dark palette (prefers-color-scheme: dark) replaces: in dark mode
+    they keep a colour chosen for a white page. [(tag, classes, colour)]"""
+    css = "".join(re.findall(r"(?s)<style>(.*?)</style>", html_text))
+    dark = css.split("prefers-color-scheme:dark", 1)[1] if "prefers-color-scheme:dark" in css else ""
+    selectors = []
+    for sels, decls in re.findall(r"([^{}]+)\{([^{}]*)\}", dark):
+        if re.search(r"(?<![-\w])color:", decls):
+            selectors += [s.strip() for s in sels.split(",") if s.strip()]
+    out = []
+    for tag, classes, st, ancestors in _Tree(html_text).nodes:
+        if "color" not in st or st.get("display") == "none":
+            continue
+        if not any(_selector_matches(s, tag, classes, ancestors) for s in selectors):
+            out.append((tag, sorted(classes), st["color"]))
+    return out

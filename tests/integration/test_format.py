@@ -8,7 +8,7 @@ import re
 
 import emlcheck
 from digestshape import (Shape, contrast, eml_parts, make_feed, px_box, strip_style,
-                         broken_inside_words)
+                         broken_inside_words, unstyled_in_dark)
 from harness import NkTestCase, SAMPLE_JSONFEED, parse_message
 
 FEED = json.loads(SAMPLE_JSONFEED.read_text())
@@ -279,10 +279,22 @@ class PhoneDarkOutlook(FormatCase):
         self.assertEqual((st["background"], st["color"]), ("#ffffff", "#1a1a1a"))
         for href, _, st, _ in bare.links:
             self.assertIn("color", st, href)
-        # Every class the dark palette styles is used in the page.
+        # Every class the dark palette styles is used in a page of one
+        # tier or the other (section headings are only in pro's).
+        pro = Shape(self.render(self.conf(extra={"footer": FOOTER, "archive": ARCHIVE}), "pro"))
         for cls in set(re.findall(r"\.([a-z]+)\b", css.split("prefers-color-scheme")[1])):
             self.assertTrue(any(cls in a.get("class", "").split()
-                                for _, a, _ in self.shape.elements), cls)
+                                for _, a, _ in self.shape.elements + pro.elements), cls)
+
+    def test_every_inline_text_colour_has_a_dark_one(self):
+        # An inline colour chosen for the white card stays in dark mode
+        # unless a rule of the dark palette replaces it: the free
+        # section's heading was #1a1a1a on #1c1c1c. Both tiers, with
+        # section headings (pro) and the teasers' box (free).
+        pro = self.render(self.conf(extra={"footer": FOOTER, "archive": ARCHIVE}), "pro")
+        self.assertIn(">News</h3>", pro)
+        for tier, page in (("free", self.html), ("pro", pro)):
+            self.assertEqual(unstyled_in_dark(page), [], tier)
 
     def test_outlook_gets_a_fixed_width_table(self):
         opened = [c for c in self.shape.comments if c.startswith("[if mso]><table")]
