@@ -99,7 +99,7 @@ UNIT_BINS = $(UNIT:%=$(OUT)/tests/%)
 
 # libFuzzer targets (tests/fuzz/), one per parser of untrusted input.
 FUZZ = fuzz_feed fuzz_feed_json fuzz_html_text fuzz_template fuzz_ini fuzz_subscribers \
-       fuzz_dsn fuzz_token
+       fuzz_dsn fuzz_token fuzz_suppressions
 FUZZ_BINS = $(FUZZ:%=build/fuzz/tests/%)
 FUZZ_SECONDS ?= 180
 

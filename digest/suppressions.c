@@ -23,7 +23,9 @@ static const char *const reasons[] = {
 	SUPPRESS_UNSUBSCRIBE, SUPPRESS_COMPLAINT, SUPPRESS_BOUNCES,
 };
 
-const char *suppression_reason(const char *s)
+/* The reason as nkdigest spells it ("Complaint" -> "complaint"), or NULL
+ * when it is none of them. */
+static const char *suppression_reason(const char *s)
 {
 	for (size_t i = 0; i < sizeof reasons / sizeof *reasons; i++)
 		if (!strcasecmp(s, reasons[i]))

@@ -24,16 +24,13 @@ struct suppression_list {
 	size_t skipped;          /* rows reported (file:line and why) and left out */
 };
 
-/* The reason as nkdigest spells it ("Complaint" -> "complaint"), or NULL
- * when it is none of them. */
-const char *suppression_reason(const char *s);
-
 /* Reads the CSV at path ("-": standard input). A row with a bad address,
  * reason or time, or an address already in the file, is reported with its
  * line and skipped. EX_NOINPUT when the file cannot be read; EX_DATAERR
  * when it is not text, has no email column or a quoted field never ends. */
 int suppressions_load(const char *path, time_t now, struct suppression_list *out,
                       struct nk_err *e);
+/* The same on text[0..len), named path in what it reports. */
 int suppressions_parse(const char *path, const char *text, size_t len, time_t now,
                        struct suppression_list *out, struct nk_err *e);
 

@@ -772,11 +772,6 @@ void skel_wrap(struct skel *s, int width, enum wrap_words words)
 	skel_map_lines(s, wrap_cb, s);
 }
 
-size_t skel_len(const struct skel *s)
-{
-	return s->text.len;
-}
-
 size_t skel_nslots(const struct skel *s)
 {
 	return s->nrefs;

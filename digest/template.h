@@ -119,8 +119,7 @@ void skel_fill_run(const struct skel *s, const struct skel_run *run,
 
 /* True when the skeleton has at least one slot (for tests and checks). */
 int skel_has_slots(const struct skel *s);
-/* Bytes of literal text (the slots not counted) and how many slots. */
-size_t skel_len(const struct skel *s);
+/* How many slots. */
 size_t skel_nslots(const struct skel *s);
 void skel_free(struct skel *s);
 

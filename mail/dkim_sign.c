@@ -111,11 +111,6 @@ void dkim_signer_free(struct dkim_signer *s)
 	free(s);
 }
 
-const char *dkim_signer_algorithm(const struct dkim_signer *s)
-{
-	return s->alg == DKIM_SIGN_ED25519SHA256 ? "ed25519-sha256" : "rsa-sha256";
-}
-
 int dkim_sign_message(struct dkim_signer *s, const char *msg, size_t len,
                       struct buf *out, struct nk_err *e)
 {

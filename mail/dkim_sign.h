@@ -27,9 +27,6 @@ int dkim_signer_new(const char *domain, const char *selector, const char *key,
                     struct dkim_signer **out, struct nk_err *e);
 void dkim_signer_free(struct dkim_signer *s);
 
-/* "rsa-sha256" or "ed25519-sha256". */
-const char *dkim_signer_algorithm(const struct dkim_signer *s);
-
 /* Signs msg[0..len) (CRLF lines, header then body) and appends the
  * DKIM-Signature field, folded to 78 columns and ending CRLF, to out; put
  * it in front of the message. EX_DATAERR when libopendkim refuses the

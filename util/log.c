@@ -46,7 +46,10 @@ static bool on_journal(void)
 	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
 }
 
-enum log_format log_get_format(void)
+/* The format lines get now, with AUTO resolved: systemd when $JOURNAL_STREAM
+ * names the file stderr is (so a child whose stderr was redirected does not
+ * inherit it by mistake), plain when stderr is a terminal, else timestamp. */
+static enum log_format log_get_format(void)
 {
 	if (format != LOG_FORMAT_AUTO)
 		return format;

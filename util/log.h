@@ -33,11 +33,6 @@ bool log_enabled(enum log_level level);
 /* "auto", "plain", "timestamp" or "systemd"; returns -1 for anything else
  * and changes nothing. */
 int log_set_format(const char *name);
-/* The format lines get now, with AUTO resolved: systemd when $JOURNAL_STREAM
- * names the file stderr is (so a child whose stderr was redirected does not
- * inherit it by mistake), plain when stderr is a terminal, else timestamp. */
-enum log_format log_get_format(void);
-
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
