@@ -67,11 +67,11 @@ override LDFLAGS += $(SAN) -pthread
 #   mail/    mail standards; knows nothing of nkdigest's config, state or editions
 #   digest/  the program (config, editions, delivery, state), then the
 #            commands (main, cli, cmd_*) on top
-UTIL    = xalloc buf err log ini datetime utf8 html_text wrap csv
+UTIL    = xalloc buf err log ini datetime utf8 html_text wrap csv spool
 MAIL    = base64 address rfc2047 mime unsubscribe smtp smtp_connect smtp_classify dkim_sign dsn
 PROGRAM = config subscribers suppressions article fetch feed feed_json feed_jsonfeed feed_wordpress \
           collect select group template render edition personalise deliver state \
-          shard archive serve bounces
+          shard archive serve bounces suppress_queue
 CMDS    = cli cmd_render cmd_send cmd_fetch cmd_check cmd_status cmd_archive \
           cmd_unsubscribe cmd_serve cmd_bounces
 

@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "datetime.h"
 #include "log.h"
+#include "suppress_queue.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -86,4 +87,14 @@ void cli_smtp_done(struct cli_smtp *s)
 {
 	config_free_secret(s->secret);
 	memset(s, 0, sizeof *s);
+}
+
+int cli_open_list(const struct config *cfg, struct state **st, struct nk_err *e)
+{
+	int rc = state_open(cfg->state, STATE_SHARED, st, e);
+	if (!rc && (rc = suppress_queue_apply(*st, cfg->state, NULL, e))) {
+		state_close(*st);
+		*st = NULL;
+	}
+	return rc;
 }

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "err.h"
 #include "smtp.h"
+#include "state.h"
 
 struct cli {
 	const char *config_path;   /* -c FILE, or NULL to search */
@@ -43,6 +44,12 @@ int cli_bad_option(const char *command, const char *usage, int c, char **argv);
 /* Finds and loads the configuration and makes its time zone current.
  * Errors: EX_CONFIG (see config_find and config_load). */
 int cli_load_config(const struct cli *g, struct config *cfg, struct nk_err *e);
+
+/* Opens the state file to change the suppression list beside a send
+ * (STATE_SHARED) and first moves in what serve queued while it was busy
+ * (suppress_queue.h), so that the change comes after them. Errors: those
+ * of state_open and suppress_queue_apply. */
+int cli_open_list(const struct config *cfg, struct state **st, struct nk_err *e);
 
 /* The SMTP settings of cfg with the login secret read (password or OAuth 2
  * token, from its 0600 file or the environment) and the EHLO name chosen.

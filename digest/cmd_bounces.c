@@ -104,7 +104,7 @@ int cmd_bounces(int argc, char **argv, struct cli *g)
 			bounces_report_header(out);
 	}
 	if (!rc)
-		rc = state_open(cfg.state, dry ? STATE_READ : STATE_SHARED, &st, &e);
+		rc = dry ? state_open(cfg.state, STATE_READ, &st, &e) : cli_open_list(&cfg, &st, &e);
 	struct bounce_run r = { .cfg = &cfg, .st = st, .key = have_key ? &key : NULL,
 	                        .dry_run = dry, .report = out, .now = time(NULL) };
 	if (!rc && maildir) {

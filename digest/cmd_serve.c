@@ -85,8 +85,12 @@ int cmd_serve(int argc, char **argv, struct cli *g)
 		rc = state_open(cfg.state, STATE_SHARED, &st, &e);
 	unsigned port = 0;
 	if (!rc) {
+		/* Its one thread answers every request: wait a little for the
+		 * write lock, then queue (suppress_queue.h). */
+		state_busy_timeout(st, 2000);
 		struct serve_params p = { .listen = listen, .title = cfg.title, .rate = rate,
-		                          .burst = (int)(2 * rate + 1), .st = st, .key = &key };
+		                          .burst = (int)(2 * rate + 1), .st = st,
+		                          .state_path = cfg.state, .key = &key };
 		rc = serve_start(&p, &srv, &port, &e);
 	}
 	if (!rc) {

@@ -177,7 +177,7 @@ int cmd_unsubscribe(int argc, char **argv, struct cli *g)
 	if (!rc && ntokens)
 		unsub_key_wipe(&key);
 	if (!rc && l.n)
-		rc = state_open(cfg.state, STATE_SHARED, &st, &e);
+		rc = cli_open_list(&cfg, &st, &e);
 	if (!rc && l.n)
 		rc = add_all(st, &l, &e);
 	if (!rc && l.skipped)
@@ -222,7 +222,7 @@ int cmd_resubscribe(int argc, char **argv, struct cli *g)
 	for (int i = optind; i < argc; i++)
 		suppressions_add_address(&l, "argument", argv[i], SUPPRESS_UNSUBSCRIBE, now);
 	if (l.n)
-		rc = state_open(cfg.state, STATE_SHARED, &st, &e);
+		rc = cli_open_list(&cfg, &st, &e);
 	for (size_t i = 0; !rc && i < l.n; i++) {
 		const char *email = l.v[i].email;
 		struct suppression s;
@@ -321,7 +321,7 @@ int cmd_suppressions(int argc, char **argv, struct cli *g)
 	} else {
 		rc = suppressions_load(argv[optind + 1], time(NULL), &l, &e);
 		if (!rc && l.n)
-			rc = state_open(cfg.state, STATE_SHARED, &st, &e);
+			rc = cli_open_list(&cfg, &st, &e);
 		if (!rc && l.n)
 			rc = add_all(st, &l, &e);
 		if (!rc && l.skipped)

@@ -2,6 +2,7 @@
 #include "deliver.h"
 #include "log.h"
 #include "personalise.h"
+#include "suppress_queue.h"
 #include "xalloc.h"
 
 #include <stdio.h>
@@ -231,10 +232,11 @@ static int hand_over(struct run *r, const struct delivery *d, struct nk_err *e)
 		return rc;
 	if (r->fatal)
 		return 0;
-	/* Asked at the last moment: an unsubscribe committed while this run
-	 * goes on (nkdigest serve) still stops the message. */
+	/* Asked at the last moment: an unsubscribe committed or queued while
+	 * this run goes on (nkdigest serve) still stops the message. */
 	bool suppressed;
-	if ((rc = state_suppressed(r->st, d->email, &suppressed, e)))
+	if ((rc = suppress_queue_apply(r->st, r->cfg->state, NULL, e)) ||
+	    (rc = state_suppressed(r->st, d->email, &suppressed, e)))
 		return rc;
 	if (suppressed) {
 		log_debug("%s: suppressed, not sent", d->email);

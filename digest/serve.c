@@ -4,6 +4,7 @@
 #include "buf.h"
 #include "html_text.h"
 #include "log.h"
+#include "suppress_queue.h"
 #include "xalloc.h"
 
 #include <arpa/inet.h>
@@ -30,6 +31,7 @@ struct serve {
 	int fd;
 	const char *title;
 	struct state *st;
+	const char *state_path;
 	const struct unsub_key *key;
 	/* Token bucket: only the daemon's one thread touches it. */
 	double rate, burst, tokens, last;
@@ -206,6 +208,14 @@ static enum MHD_Result answer(struct serve *s, struct MHD_Connection *c, const c
 	enum MHD_Result ok;
 	bool suppressed = false, added = false;
 	int rc;
+	/* What was queued while the state file was busy goes in first, so
+	 * that the page below tells the truth. */
+	struct nk_err qe = {0};
+	bool busy = false;
+	if ((rc = suppress_queue_apply(s->st, s->state_path, NULL, &qe))) {
+		log_debug("serve: the queue stays for now: %s", qe.msg);
+		busy = rc == EX_TEMPFAIL;
+	}
 	if (!post) {
 		rc = state_suppressed(s->st, email, &suppressed, &e);
 		ok = rc ? page(c, MHD_HTTP_SERVICE_UNAVAILABLE, "Please try again later",
@@ -218,8 +228,17 @@ static enum MHD_Result answer(struct serve *s, struct MHD_Connection *c, const c
 		ok = page(c, MHD_HTTP_BAD_REQUEST, "Not an unsubscribe request",
 		          "a one-click unsubscribe sends List-Unsubscribe=One-Click. Nothing "
 		          "was changed.", NULL, false, s);
-	} else if ((rc = state_suppress_new(s->st, email, SUPPRESS_UNSUBSCRIBE, time(NULL),
-	                                    &added, &e))) {
+	} else if ((rc = busy ? EX_TEMPFAIL
+	                      : state_suppress_new(s->st, email, SUPPRESS_UNSUBSCRIBE, time(NULL),
+	                                           &added, &e)) == EX_TEMPFAIL &&
+	           !(rc = suppress_queue_add(s->state_path, email, SUPPRESS_UNSUBSCRIBE,
+	                                     time(NULL), &e))) {
+		/* The state file is busy (a send recording a large edition): the
+		 * queue holds it, on disk, until the next writer moves it in. */
+		log_info("serve: %s unsubscribed (queued: the state file is busy)", email);
+		ok = page(c, MHD_HTTP_OK, "Unsubscribed", "no more digests go to", email,
+		          false, s);
+	} else if (rc) {
 		log_warn("serve: %s: %s", email, e.msg);
 		ok = page(c, MHD_HTTP_SERVICE_UNAVAILABLE, "Please try again later",
 		          "the unsubscribe could not be recorded just now. Nothing was "
@@ -349,6 +368,7 @@ int serve_start(const struct serve_params *p, struct serve **out, unsigned *port
 	s->fd = -1;
 	s->title = p->title;
 	s->st = p->st;
+	s->state_path = p->state_path;
 	s->key = p->key;
 	s->rate = p->rate;
 	s->burst = p->burst > 0 ? p->burst : 1;

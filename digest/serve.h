@@ -33,6 +33,7 @@ struct serve_params {
 	double rate;                 /* requests a second, on average */
 	int burst;                   /* requests at once above the rate */
 	struct state *st;            /* opened STATE_SHARED; borrowed */
+	const char *state_path;      /* its file, for the queue (suppress_queue.h) */
 	const struct unsub_key *key; /* borrowed */
 };
 

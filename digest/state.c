@@ -449,6 +449,11 @@ int state_open(const char *path, enum state_mode mode, struct state **out,
 	return 0;
 }
 
+void state_busy_timeout(struct state *st, int ms)
+{
+	sqlite3_busy_timeout(st->db, ms);
+}
+
 void state_close(struct state *st)
 {
 	if (!st)

@@ -75,6 +75,11 @@ int state_open(const char *path, enum state_mode mode, struct state **out,
                struct nk_err *e);
 void state_close(struct state *st);
 
+/* How long a statement waits for another process's write lock before it
+ * fails with EX_TEMPFAIL (default 10 s). serve waits less and queues
+ * instead (suppress_queue.h). */
+void state_busy_timeout(struct state *st, int ms);
+
 /* Whether an earlier edition carried key (*seen). Shaped for select_new(),
  * so st is a void pointer. */
 int state_seen(void *st, const char *key, bool *seen, struct nk_err *e);

@@ -210,6 +210,94 @@ class RateLimit(NkTestCase):
         self.assertIn("stopping (signal 15)", srv.text())
 
 
+ONE_CLICK = {"body": "List-Unsubscribe=One-Click",
+             "headers": {"Content-Type": "application/x-www-form-urlencoded"}}
+
+
+def hold_write_lock(path):
+    """Takes the state file's write lock as a send recording a large
+    edition does; ROLLBACK and close to let go."""
+    db = sqlite3.connect(path, timeout=0, isolation_level=None)
+    db.execute("BEGIN IMMEDIATE")
+    return db
+
+
+class WhileTheStateFileIsBusy(ServeBase):
+    """A send recording a large edition holds the state file's write lock
+    for seconds: serve queues the unsubscribe on disk, answers 200, and the
+    next writer moves it into the list."""
+
+    def queue(self):
+        q = self.dir / "state.db.suppress-queue"
+        return q.read_text() if q.exists() else None
+
+    def test_a_busy_state_file_queues_and_the_next_request_applies(self):
+        lock = hold_write_lock(self.dir / "state.db")
+        start = time.monotonic()
+        status, _, body = self.request("POST", f"/u?t={make_token(SECRET, READER)}",
+                                       **ONE_CLICK)
+        took = time.monotonic() - start
+        self.assertEqual(status, 200, body)
+        self.assertIn("<h1>Unsubscribed</h1>", body)
+        self.assertLess(took, 8, "serve waited for the lock as long as a send")
+        # On disk before the 200, not yet in the list.
+        self.assertRegex(self.queue(), rf"^{READER}\tunsubscribe\t\d+\n$")
+        self.assertEqual(self.suppressions(), [])
+        self.assertIn(f"serve: {READER} unsubscribed (queued: the state file is busy)",
+                      self.srv.text())
+        lock.execute("ROLLBACK")
+        lock.close()
+        # The next request moves it in, and its page says so.
+        status, _, body = self.request("GET", f"/u?t={make_token(SECRET, READER)}")
+        self.assertEqual(status, 200)
+        self.assertIn("<h1>Unsubscribed</h1>", body)
+        self.assertEqual(self.suppressions(), [(READER, "unsubscribe")])
+        self.assertEqual(self.queue(), "")
+
+    def test_a_queued_unsubscribe_stops_the_send(self):
+        subs = "email,name,tier\n" + "".join(f"r{i}@example.org,R{i},free\n" for i in range(3))
+        smtp = self.smtp_server()
+        url = self.feed_server().serve("/feed.json", SAMPLE_JSONFEED.read_bytes())
+        cfg = self.config(url, smtp=smtp.url(), subscribers=subs, name="send.conf")
+        lock = hold_write_lock(self.dir / "state.db")
+        status, _, body = self.request("POST", f"/u?t={make_token(SECRET, 'r1@example.org')}",
+                                       **ONE_CLICK)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(self.srv.stop(), 0)   # so that only the send can move it in
+        lock.execute("ROLLBACK")
+        lock.close()
+        self.assertEqual(self.suppressions(), [])
+        p = self.nk("send", config=cfg)
+        self.assertEqual(p.returncode, 0, p.err)
+        self.assertEqual(sorted(r.rcpt_tos[0] for r in smtp.received),
+                         ["r0@example.org", "r2@example.org"])
+        db = sqlite3.connect(self.dir / "state.db")
+        self.assertEqual(db.execute("SELECT status FROM deliveries WHERE email = ?",
+                                    ("r1@example.org",)).fetchone(), ("suppressed",))
+        db.close()
+        self.assertEqual(self.suppressions(), [("r1@example.org", "unsubscribe")])
+        self.assertEqual(self.queue(), "")
+
+    def test_a_bad_queue_line_is_reported_and_the_rest_applied(self):
+        self.write("state.db.suppress-queue",
+                   "not a line\n"
+                   "queued@example.org\tunsubscribe\t1700000000\n"
+                   "bad\taddress\tunsubscribe\t1\n"
+                   "cut@example.org\tunsub")   # never acknowledged: no newline
+        p = self.nk("unsubscribe", "typed@example.org", config=self.cfg)
+        self.assertEqual(p.returncode, 0, p.err)
+        self.assertIn("state.db.suppress-queue:1: not a queued suppression", p.err)
+        self.assertIn("state.db.suppress-queue:3: not a queued suppression", p.err)
+        self.assertEqual(sorted(self.suppressions()),
+                         [("queued@example.org", "unsubscribe"),
+                          ("typed@example.org", "unsubscribe")])
+        self.assertEqual(self.queue(), "")
+        db = sqlite3.connect(self.dir / "state.db")
+        self.assertEqual(db.execute("SELECT created FROM suppressions WHERE email = ?",
+                                    ("queued@example.org",)).fetchone(), (1700000000,))
+        db.close()
+
+
 class DuringSend(NkTestCase):
     """serve beside a send that hands messages to a slow real SMTP server
     one at a time: a one-click unsubscribe committed mid-send stops the
