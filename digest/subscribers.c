@@ -107,16 +107,6 @@ static int next_record(struct subscriber_reader *r, int *got, struct nk_err *e)
 	}
 }
 
-static char *trimmed(const char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	size_t n = strlen(s);
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		n--;
-	return xstrndup(s, n);
-}
-
 /* Checks the row in r->row and makes it r->cur: 0 with *ok saying whether
  * the row is valid (a bad one is reported and counted), or the address
  * set's error. */
@@ -127,7 +117,7 @@ static int take_row(struct subscriber_reader *r, bool *ok, struct nk_err *e)
 	char why[200];
 	*ok = false;
 	const char *raw_email = (size_t)r->col_email < row->n ? row->f[r->col_email] : "";
-	char *email = trimmed(raw_email);
+	char *email = csv_trimmed(raw_email);
 	char *name = NULL, *tier = NULL;
 	bool repeated, added = false;
 	int rc = 0;
@@ -162,7 +152,7 @@ static int take_row(struct subscriber_reader *r, bool *ok, struct nk_err *e)
 		goto skip;
 	}
 	added = true;
-	tier = r->col_tier >= 0 && (size_t)r->col_tier < row->n ? trimmed(row->f[r->col_tier])
+	tier = r->col_tier >= 0 && (size_t)r->col_tier < row->n ? csv_trimmed(row->f[r->col_tier])
 	                                                         : xstrdup("");
 	if (!*tier) {
 		free(tier);
@@ -247,7 +237,7 @@ static int read_header(struct subscriber_reader *r, struct nk_err *e)
 	}
 	r->col_email = r->col_name = r->col_tier = -1;
 	for (size_t i = 0; i < r->row.n; i++) {
-		char *h = trimmed(r->row.f[i]);
+		char *h = csv_trimmed(r->row.f[i]);
 		if (!strcasecmp(h, "email") && r->col_email < 0)
 			r->col_email = (int)i;
 		else if (!strcasecmp(h, "name") && r->col_name < 0)

@@ -42,16 +42,6 @@ static char *shown(const char *s)
 	return one;
 }
 
-static char *trimmed(const char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	size_t n = strlen(s);
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		n--;
-	return xstrndup(s, n);
-}
-
 static bool listed(const struct suppression_list *l, const char *email)
 {
 	/* Files of suppressions are small next to subscriber lists; a scan
@@ -91,7 +81,7 @@ static void add(struct suppression_list *out, const char *where, char *email,
 void suppressions_add_address(struct suppression_list *out, const char *what,
                               const char *email, const char *reason, time_t now)
 {
-	add(out, what, trimmed(email), reason, now);
+	add(out, what, csv_trimmed(email), reason, now);
 }
 
 static int read_all(const char *path, struct buf *b, struct nk_err *e)
@@ -114,7 +104,7 @@ static void add_row(struct suppression_list *out, const char *path, const struct
 {
 	char where[300];
 	snprintf(where, sizeof where, "%s:%d", path, r->line);
-	char *reason_s = trimmed(cell(r, col[1])), *time_s = trimmed(cell(r, col[2]));
+	char *reason_s = csv_trimmed(cell(r, col[1])), *time_s = csv_trimmed(cell(r, col[2]));
 	const char *reason = *reason_s ? suppression_reason(reason_s) : SUPPRESS_UNSUBSCRIBE;
 	time_t when = now;
 	if (!reason) {
@@ -131,7 +121,7 @@ static void add_row(struct suppression_list *out, const char *path, const struct
 		free(s);
 		out->skipped++;
 	} else {
-		add(out, where, trimmed(cell(r, col[0])), reason, when);
+		add(out, where, csv_trimmed(cell(r, col[0])), reason, when);
 	}
 	free(reason_s);
 	free(time_s);
@@ -155,7 +145,7 @@ int suppressions_parse(const char *path, const char *text, size_t len, time_t no
 	int col[3] = { -1, -1, -1 };   /* email, reason, time */
 	static const char *const names[3] = { "email", "reason", "time" };
 	for (size_t i = 0; got == 1 && i < r.n; i++) {
-		char *h = trimmed(r.f[i]);
+		char *h = csv_trimmed(r.f[i]);
 		for (int c = 0; c < 3; c++)
 			if (!strcasecmp(h, names[c]) && col[c] < 0)
 				col[c] = (int)i;
@@ -200,7 +190,7 @@ int suppressions_load_addresses(const char *path, const char *reason, time_t now
 	for (int line = 1; !rc && *p; line++) {
 		size_t n = strcspn(p, "\n");
 		char *raw = xstrndup(p, n && p[n - 1] == '\r' ? n - 1 : n);
-		char *l = trimmed(raw);
+		char *l = csv_trimmed(raw);
 		free(raw);
 		if (*l && *l != '#') {
 			char where[300];

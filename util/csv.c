@@ -66,6 +66,16 @@ int csv_next_row(const char **p, const char *end, int *line, struct csv_row *r)
 	return 1;
 }
 
+char *csv_trimmed(const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	return xstrndup(s, n);
+}
+
 bool csv_row_blank(const struct csv_row *r)
 {
 	for (size_t i = 0; i < r->n; i++)

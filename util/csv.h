@@ -24,6 +24,10 @@ struct csv_row {
 int csv_next_row(const char **p, const char *end, int *line, struct csv_row *r);
 void csv_row_clear(struct csv_row *r);
 
+/* A copy of field s without the spaces and tabs around it (what a
+ * hand-edited list puts after its commas); caller frees. */
+char *csv_trimmed(const char *s);
+
 /* Whether every field is empty or white space. */
 bool csv_row_blank(const struct csv_row *r);
 
